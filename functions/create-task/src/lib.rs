@@ -1,0 +1,1 @@
+//! create-task (being built).

@@ -1,0 +1,1 @@
+//! delete-task (being built).

@@ -1,0 +1,1 @@
+//! get-profile (being built).

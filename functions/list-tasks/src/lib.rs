@@ -1,0 +1,1 @@
+//! list-tasks (being built).

@@ -1,0 +1,1 @@
+//! update-task (being built).

@@ -1,0 +1,1 @@
+//! apigw (being built).

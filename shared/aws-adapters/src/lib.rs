@@ -1,0 +1,1 @@
+//! aws-adapters (being built).

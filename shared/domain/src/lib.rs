@@ -1,0 +1,37 @@
+//! The task platform's domain: what a task and a profile are, the rules they obey, and the ports through which
+//! the outside world (DynamoDB on AWS, SQLite in the local stack) stores them.
+//!
+//! Layout, in the order a request meets it:
+//! - [`task`] and [`profile`]: newtypes that parse (`Title::parse`, `Status::parse`, `Email::parse`, …); once a value
+//!   exists it is valid, so no handler can forget a check.
+//! - [`page`]: list limits and the signed, owner-bound page token that makes `next` unforgeable.
+//! - [`ports`]: one trait per capability (`TaskGet`, `TaskPut`, …), so a function takes only what its IAM policy
+//!   allows it to do.
+//! - [`service`]: the operations the functions call; each takes its ports and the caller.
+//! - [`error`]: errors by meaning ([`Error`]); the HTTP layer maps them to statuses in exactly one place.
+//!
+//! Nothing here knows about AWS, HTTP or SQL.
+
+pub mod error;
+pub mod page;
+pub mod ports;
+pub mod profile;
+pub mod service;
+pub mod task;
+pub mod user;
+
+pub use error::{Error, StoreError};
+pub use page::{Limit, Page, PageKey, PageToken};
+pub use profile::{DisplayName, Email, Profile, ProfilePatch};
+pub use task::{Description, NewTask, Status, Task, TaskId, TaskPatch, Title, Version};
+pub use user::{Caller, UserId};
+
+/// Timestamps are UTC instants, serialised as RFC 3339.
+pub type Timestamp = time::OffsetDateTime;
+
+/// The current instant truncated to milliseconds, so what is stored, listed and returned compare equal everywhere
+/// (DynamoDB strings, SQLite text and JSON all round-trip the same value).
+pub fn now() -> Timestamp {
+    let now = time::OffsetDateTime::now_utc();
+    now.replace_nanosecond(now.nanosecond() / 1_000_000 * 1_000_000).unwrap_or(now)
+}
