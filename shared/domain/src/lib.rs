@@ -12,6 +12,8 @@
 //!
 //! Nothing here knows about AWS, HTTP or SQL.
 
+#[cfg(feature = "contract")]
+pub mod contract;
 pub mod error;
 pub mod page;
 pub mod ports;
