@@ -1,0 +1,23 @@
+//! The local stack: the whole system on one machine, with no AWS account, no Docker and no Java.
+//!
+//! It reads `template.yaml` — the same file `sam deploy` uses — so local and cloud cannot drift apart:
+//! - [`template`] reads the functions, their routes and environment, the authorizer, tables and secrets;
+//! - [`registry`] maps each function's binary to the handler that binary runs on Lambda, wired to local adapters
+//!   (SQLite instead of DynamoDB);
+//! - [`stack`] builds all of it from a template and a data directory, and invokes functions as Lambda would;
+//! - [`gateway`] is API Gateway: routes, the JWT authorizer ([`auth`]), payload-2.0 events, responses;
+//! - [`server`] serves the gateway on a listener until a shutdown future resolves;
+//! - [`logging`] writes JSON lines with the request id, as the functions do on AWS.
+//!
+//! The `local` binary (`src/main.rs`) is the command line over these: `up`, `token`, `invoke`, `routes`.
+
+pub mod auth;
+pub mod files;
+pub mod gateway;
+pub mod logging;
+pub mod registry;
+pub mod server;
+pub mod stack;
+pub mod template;
+
+pub use stack::{Stack, StackConfig};

@@ -1,0 +1,150 @@
+//! The functions the local stack can run, by the binary name `template.yaml` builds (`BuildProperties.Binary`).
+//!
+//! Each entry builds the same handler the Lambda binary runs (`<crate>::handle`), wired to the local adapters
+//! instead of the AWS ones, from the function's environment as the template declares it. So a table name, a
+//! secret or a new variable in the template reaches the function locally exactly as it will on AWS.
+
+use apigw::{HttpEvent, HttpResponse};
+use local_adapters::LocalStore;
+use serde_json::Value;
+use std::{collections::BTreeMap, future::Future, pin::Pin, sync::Arc};
+
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// A function error, in the shape Lambda reports it (`errorType`, `errorMessage`). Step Functions matches
+/// `errorType` in `Retry`/`Catch`.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FunctionError {
+    pub error_type: String,
+    pub error_message: String,
+}
+
+impl FunctionError {
+    pub fn new(error_type: impl Into<String>, error_message: impl Into<String>) -> Self {
+        Self { error_type: error_type.into(), error_message: error_message.into() }
+    }
+}
+
+/// A handler that takes a Lambda event as JSON and answers with JSON, as the Lambda runtime does.
+pub trait Handler: Send + Sync + 'static {
+    fn call(&self, event: Value) -> BoxFuture<'_, Result<Value, FunctionError>>;
+}
+
+/// What the local stack provides to handlers in place of AWS services.
+#[derive(Clone)]
+pub struct Services {
+    pub store: LocalStore,
+}
+
+/// A function's resolved environment.
+pub struct Env<'a> {
+    pub function: &'a str,
+    pub vars: &'a BTreeMap<String, String>,
+}
+
+impl Env<'_> {
+    pub fn require(&self, name: &str) -> Result<&str, String> {
+        self.vars
+            .get(name)
+            .map(String::as_str)
+            .ok_or_else(|| format!("{}: the template sets no `{name}` variable, which this function needs", self.function))
+    }
+}
+
+type Build = fn(&Env<'_>, &Services) -> Result<Arc<dyn Handler>, String>;
+
+pub struct Binary {
+    pub name: &'static str,
+    /// The Rust function that handles events, for `local routes`.
+    pub handler: &'static str,
+    pub build: Build,
+}
+
+/// An HTTP API (payload 2.0) function: JSON event in, response out.
+struct HttpFn<S, F> {
+    state: Arc<S>,
+    f: F,
+}
+
+impl<S, F, Fut> Handler for HttpFn<S, F>
+where
+    S: Send + Sync + 'static,
+    F: Fn(Arc<S>, HttpEvent) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = HttpResponse> + Send + 'static,
+{
+    fn call(&self, event: Value) -> BoxFuture<'_, Result<Value, FunctionError>> {
+        Box::pin(async move {
+            let event: HttpEvent = serde_json::from_value(event)
+                .map_err(|e| FunctionError::new("InvalidEvent", format!("not an HTTP API v2 event: {e}")))?;
+            let response = (self.f)(self.state.clone(), event).await;
+            serde_json::to_value(&response).map_err(|e| FunctionError::new("InvalidResponse", e.to_string()))
+        })
+    }
+}
+
+fn http<S, F, Fut>(state: S, f: F) -> Arc<dyn Handler>
+where
+    S: Send + Sync + 'static,
+    F: Fn(Arc<S>, HttpEvent) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = HttpResponse> + Send + 'static,
+{
+    Arc::new(HttpFn { state: Arc::new(state), f })
+}
+
+fn tasks(env: &Env<'_>, s: &Services) -> Result<local_adapters::SqliteTasks, String> {
+    s.store.tasks(env.require("TASKS_TABLE")?).map_err(|e| format!("{}: {e}", env.function))
+}
+
+fn profiles(env: &Env<'_>, s: &Services) -> Result<local_adapters::SqliteProfiles, String> {
+    s.store.profiles(env.require("USERS_TABLE")?).map_err(|e| format!("{}: {e}", env.function))
+}
+
+fn page_key(env: &Env<'_>) -> Result<domain::PageKey, String> {
+    domain::PageKey::new(env.require("PAGE_TOKEN_SECRET")?.as_bytes().to_vec()).map_err(|e| format!("{}: {e}", env.function))
+}
+
+pub static BINARIES: &[Binary] = &[
+    Binary {
+        name: "create-task",
+        handler: "create_task::handle",
+        build: |env, s| Ok(http(tasks(env, s)?, |st, ev| async move { create_task::handle(&*st, ev).await })),
+    },
+    Binary {
+        name: "get-task",
+        handler: "get_task::handle",
+        build: |env, s| Ok(http(tasks(env, s)?, |st, ev| async move { get_task::handle(&*st, ev).await })),
+    },
+    Binary {
+        name: "list-tasks",
+        handler: "list_tasks::handle",
+        build: |env, s| {
+            let state = (tasks(env, s)?, page_key(env)?);
+            Ok(http(state, |st, ev| async move { list_tasks::handle(&st.0, &st.1, ev).await }))
+        },
+    },
+    Binary {
+        name: "update-task",
+        handler: "update_task::handle",
+        build: |env, s| Ok(http(tasks(env, s)?, |st, ev| async move { update_task::handle(&*st, ev).await })),
+    },
+    Binary {
+        name: "delete-task",
+        handler: "delete_task::handle",
+        build: |env, s| Ok(http(tasks(env, s)?, |st, ev| async move { delete_task::handle(&*st, ev).await })),
+    },
+    Binary {
+        name: "get-profile",
+        handler: "get_profile::handle",
+        build: |env, s| Ok(http(profiles(env, s)?, |st, ev| async move { get_profile::handle(&*st, ev).await })),
+    },
+    Binary {
+        name: "update-profile",
+        handler: "update_profile::handle",
+        build: |env, s| Ok(http(profiles(env, s)?, |st, ev| async move { update_profile::handle(&*st, ev).await })),
+    },
+];
+
+pub fn binary(name: &str) -> Option<&'static Binary> {
+    BINARIES.iter().find(|b| b.name == name)
+}

@@ -1,0 +1,414 @@
+//! Reading `template.yaml`: the functions, their HTTP routes and environment, the authorizer, the tables and the
+//! secrets, with CloudFormation's intrinsic functions resolved to local values.
+//!
+//! Written here rather than taken from a crate because no maintained Rust crate evaluates SAM templates; only the
+//! parts the local stack needs are covered, and anything else in a value it must use is an error naming the
+//! resource and the property (never silently an empty string).
+
+use serde_json::{Map, Value};
+use std::{collections::BTreeMap, fmt, path::Path};
+
+pub const REGION: &str = "us-east-1";
+pub const ACCOUNT: &str = "123456789012";
+
+#[derive(Debug, thiserror::Error)]
+#[error("template: {0}")]
+pub struct TemplateError(pub String);
+
+fn err<T>(msg: impl Into<String>) -> Result<T, TemplateError> {
+    Err(TemplateError(msg.into()))
+}
+
+/// An HTTP route a function serves.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Route {
+    /// Upper-case method, or `ANY`.
+    pub method: String,
+    /// The path pattern as written, e.g. `/tasks/{id}`.
+    pub path: String,
+    /// Whether the JWT authorizer guards it (the API's default authorizer unless the route says `NONE`).
+    pub authorized: bool,
+}
+
+impl Route {
+    pub fn key(&self) -> String {
+        format!("{} {}", self.method, self.path)
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Function {
+    pub logical_id: String,
+    /// The cargo binary `sam build` builds (`Metadata.BuildProperties.Binary`): what the local stack runs.
+    pub binary: String,
+    /// Globals merged with the function's own variables, intrinsics resolved.
+    pub env: BTreeMap<String, String>,
+    pub routes: Vec<Route>,
+}
+
+/// What the JWT authorizer accepts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Authorizer {
+    pub issuer: String,
+    pub audience: Vec<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Template {
+    pub functions: Vec<Function>,
+    pub authorizer: Option<Authorizer>,
+    /// Logical ids of `AWS::DynamoDB::Table` resources, with their table names.
+    pub tables: BTreeMap<String, String>,
+    /// Resources by logical id, as JSON with YAML tags turned into `Ref`/`Fn::*` objects.
+    pub resources: Map<String, Value>,
+}
+
+/// Where secrets referenced by `{{resolve:secretsmanager:…}}` come from locally.
+pub trait SecretSource {
+    fn secret(&self, name: &str) -> Result<String, TemplateError>;
+}
+
+impl Template {
+    pub fn load(path: &Path, secrets: &dyn SecretSource) -> Result<Self, TemplateError> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| TemplateError(format!("cannot read {}: {e}", path.display())))?;
+        Self::parse(&text, secrets)
+    }
+
+    pub fn parse(text: &str, secrets: &dyn SecretSource) -> Result<Self, TemplateError> {
+        let yaml: serde_yaml_ng::Value =
+            serde_yaml_ng::from_str(text).map_err(|e| TemplateError(format!("not valid YAML: {e}")))?;
+        let doc = to_json(yaml);
+        let resources = doc.get("Resources").and_then(Value::as_object).cloned().unwrap_or_default();
+        let parameters = doc.get("Parameters").and_then(Value::as_object).cloned().unwrap_or_default();
+        let ctx = Resolver { resources: &resources, parameters: &parameters, secrets };
+
+        let mut tables = BTreeMap::new();
+        for (id, r) in &resources {
+            if r["Type"] == "AWS::DynamoDB::Table" {
+                tables.insert(id.clone(), ctx.table_name(id)?);
+            }
+        }
+
+        let globals = doc.pointer("/Globals/Function/Environment/Variables").cloned().unwrap_or(Value::Null);
+        let mut apis_auth = BTreeMap::new();
+        let mut authorizer = None;
+        for (id, r) in &resources {
+            if r["Type"] == "AWS::Serverless::HttpApi" {
+                let auth = &r["Properties"]["Auth"];
+                let default = auth["DefaultAuthorizer"].as_str().map(str::to_owned);
+                if let Some(name) = &default {
+                    let jwt = &auth["Authorizers"][name]["JwtConfiguration"];
+                    let where_ = format!("{id}.Auth.Authorizers.{name}.JwtConfiguration");
+                    let issuer = ctx.string(&jwt["issuer"], &format!("{where_}.issuer"))?;
+                    let audience = match &jwt["audience"] {
+                        Value::Array(a) => a
+                            .iter()
+                            .map(|v| ctx.string(v, &format!("{where_}.audience")))
+                            .collect::<Result<Vec<_>, _>>()?,
+                        _ => return err(format!("{where_}.audience must be a list")),
+                    };
+                    authorizer = Some(Authorizer { issuer, audience });
+                }
+                apis_auth.insert(id.clone(), default.is_some());
+            }
+        }
+
+        let mut functions = Vec::new();
+        for (id, r) in &resources {
+            if r["Type"] != "AWS::Serverless::Function" {
+                continue;
+            }
+            let binary = r
+                .pointer("/Metadata/BuildProperties/Binary")
+                .and_then(Value::as_str)
+                .map(str::to_owned)
+                .ok_or_else(|| TemplateError(format!("{id}: Metadata.BuildProperties.Binary is missing")))?;
+            let mut env = BTreeMap::new();
+            for vars in [&globals, &r["Properties"]["Environment"]["Variables"]] {
+                if let Value::Object(vars) = vars {
+                    for (k, v) in vars {
+                        env.insert(k.clone(), ctx.string(v, &format!("{id}.Environment.Variables.{k}"))?);
+                    }
+                }
+            }
+            let mut routes = Vec::new();
+            if let Some(events) = r["Properties"]["Events"].as_object() {
+                for (name, ev) in events {
+                    if ev["Type"] != "HttpApi" {
+                        continue;
+                    }
+                    let p = &ev["Properties"];
+                    let api = match &p["ApiId"] {
+                        Value::Object(o) => o.get("Ref").and_then(Value::as_str).map(str::to_owned),
+                        _ => None,
+                    };
+                    let guarded = api.as_ref().and_then(|a| apis_auth.get(a)).copied().unwrap_or(false);
+                    let opted_out = p["Auth"]["Authorizer"] == "NONE";
+                    let method = p["Method"].as_str().unwrap_or("ANY").to_ascii_uppercase();
+                    let path = p["Path"].as_str().unwrap_or("$default").to_owned();
+                    if !path.starts_with('/') && path != "$default" {
+                        return err(format!("{id}.Events.{name}: Path `{path}` must start with /"));
+                    }
+                    routes.push(Route { method: if method == "X-AMAZON-APIGATEWAY-ANY-METHOD" { "ANY".into() } else { method }, path, authorized: guarded && !opted_out });
+                }
+            }
+            functions.push(Function { logical_id: id.clone(), binary, env, routes });
+        }
+        Ok(Self { functions, authorizer, tables, resources })
+    }
+
+    pub fn function(&self, logical_id: &str) -> Option<&Function> {
+        self.functions.iter().find(|f| f.logical_id == logical_id)
+    }
+}
+
+/// Turns YAML into JSON, with short-form tags (`!Ref X`, `!Sub s`, `!GetAtt A.B`) in their long form.
+fn to_json(v: serde_yaml_ng::Value) -> Value {
+    use serde_yaml_ng::Value as Y;
+    match v {
+        Y::Null => Value::Null,
+        Y::Bool(b) => Value::Bool(b),
+        Y::Number(n) => {
+            if let Some(i) = n.as_i64() {
+                Value::from(i)
+            } else if let Some(u) = n.as_u64() {
+                Value::from(u)
+            } else {
+                n.as_f64().map(Value::from).unwrap_or(Value::Null)
+            }
+        }
+        Y::String(s) => Value::String(s),
+        Y::Sequence(seq) => Value::Array(seq.into_iter().map(to_json).collect()),
+        Y::Mapping(m) => Value::Object(
+            m.into_iter()
+                .map(|(k, v)| {
+                    let key = match k {
+                        Y::String(s) => s,
+                        other => serde_yaml_ng::to_string(&other).unwrap_or_default().trim().to_owned(),
+                    };
+                    (key, to_json(v))
+                })
+                .collect(),
+        ),
+        Y::Tagged(t) => {
+            let tag = t.tag.to_string();
+            let tag = tag.trim_start_matches('!');
+            let inner = to_json(t.value);
+            let (key, inner) = match tag {
+                "Ref" => ("Ref".to_owned(), inner),
+                "GetAtt" => {
+                    let inner = match inner {
+                        Value::String(s) => match s.split_once('.') {
+                            Some((a, b)) => Value::Array(vec![a.into(), b.into()]),
+                            None => Value::String(s),
+                        },
+                        other => other,
+                    };
+                    ("Fn::GetAtt".to_owned(), inner)
+                }
+                other => (format!("Fn::{other}"), inner),
+            };
+            let mut m = Map::new();
+            m.insert(key, inner);
+            Value::Object(m)
+        }
+    }
+}
+
+struct Resolver<'a> {
+    resources: &'a Map<String, Value>,
+    parameters: &'a Map<String, Value>,
+    secrets: &'a dyn SecretSource,
+}
+
+impl Resolver<'_> {
+    fn table_name(&self, id: &str) -> Result<String, TemplateError> {
+        match &self.resources[id]["Properties"]["TableName"] {
+            Value::Null => Ok(id.to_owned()),
+            v => self.string(v, &format!("{id}.TableName")),
+        }
+    }
+
+    /// The local value of `Ref name`.
+    fn reference(&self, name: &str, at: &str) -> Result<String, TemplateError> {
+        match name {
+            "AWS::Region" => return Ok(REGION.into()),
+            "AWS::AccountId" => return Ok(ACCOUNT.into()),
+            "AWS::StackName" => return Ok("local".into()),
+            "AWS::Partition" => return Ok("aws".into()),
+            "AWS::URLSuffix" => return Ok("amazonaws.com".into()),
+            _ => {}
+        }
+        if let Some(p) = self.parameters.get(name) {
+            return match &p["Default"] {
+                Value::String(s) => Ok(s.clone()),
+                Value::Number(n) => Ok(n.to_string()),
+                _ => err(format!("{at}: parameter {name} has no Default, and the local stack takes no overrides")),
+            };
+        }
+        let Some(r) = self.resources.get(name) else {
+            return err(format!("{at}: Ref to `{name}`, which is not a parameter or resource"));
+        };
+        Ok(match r["Type"].as_str().unwrap_or("") {
+            "AWS::DynamoDB::Table" => self.table_name(name)?,
+            "AWS::SecretsManager::Secret" => format!("arn:aws:secretsmanager:{REGION}:{ACCOUNT}:secret:{name}"),
+            _ => name.to_owned(),
+        })
+    }
+
+    fn get_att(&self, name: &str, attr: &str, at: &str) -> Result<String, TemplateError> {
+        let Some(r) = self.resources.get(name) else {
+            return err(format!("{at}: GetAtt of `{name}`, which is not a resource"));
+        };
+        let ty = r["Type"].as_str().unwrap_or("");
+        match (ty, attr) {
+            ("AWS::DynamoDB::Table", "Arn") => {
+                Ok(format!("arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/{}", self.table_name(name)?))
+            }
+            (_, "Arn") => Ok(format!("arn:aws:local:{REGION}:{ACCOUNT}:{name}")),
+            _ => err(format!("{at}: GetAtt {name}.{attr} has no local value")),
+        }
+    }
+
+    fn string(&self, v: &Value, at: &str) -> Result<String, TemplateError> {
+        let s = match v {
+            Value::String(s) => s.clone(),
+            Value::Number(n) => n.to_string(),
+            Value::Bool(b) => b.to_string(),
+            Value::Object(o) if o.len() == 1 => {
+                let (k, arg) = o.iter().next().expect("one entry");
+                match (k.as_str(), arg) {
+                    ("Ref", Value::String(name)) => self.reference(name, at)?,
+                    ("Fn::GetAtt", Value::Array(parts)) if parts.len() == 2 => {
+                        let name = parts[0].as_str().unwrap_or_default();
+                        let attr = parts[1].as_str().unwrap_or_default();
+                        self.get_att(name, attr, at)?
+                    }
+                    ("Fn::Sub", Value::String(s)) => self.sub(s, &Map::new(), at)?,
+                    ("Fn::Sub", Value::Array(a)) if a.len() == 2 => {
+                        let vars = a[1].as_object().cloned().unwrap_or_default();
+                        self.sub(a[0].as_str().unwrap_or_default(), &vars, at)?
+                    }
+                    ("Fn::Join", Value::Array(a)) if a.len() == 2 => {
+                        let sep = a[0].as_str().unwrap_or_default();
+                        let parts = a[1].as_array().cloned().unwrap_or_default();
+                        parts.iter().map(|p| self.string(p, at)).collect::<Result<Vec<_>, _>>()?.join(sep)
+                    }
+                    (other, _) => return err(format!("{at}: `{other}` is not supported by the local stack")),
+                }
+            }
+            other => return err(format!("{at}: expected a string, found {other}")),
+        };
+        self.dynamic_references(&s, at)
+    }
+
+    /// `Fn::Sub`: `${Name}`, `${Name.Attr}`, `${AWS::Region}`, `${!Literal}`.
+    fn sub(&self, template: &str, vars: &Map<String, Value>, at: &str) -> Result<String, TemplateError> {
+        let mut out = String::with_capacity(template.len());
+        let mut rest = template;
+        while let Some(start) = rest.find("${") {
+            out.push_str(&rest[..start]);
+            let after = &rest[start + 2..];
+            let end = after.find('}').ok_or_else(|| TemplateError(format!("{at}: unclosed ${{ in Fn::Sub")))?;
+            let name = &after[..end];
+            if let Some(literal) = name.strip_prefix('!') {
+                out.push_str("${");
+                out.push_str(literal);
+                out.push('}');
+            } else if let Some(v) = vars.get(name) {
+                out.push_str(&self.string(v, at)?);
+            } else if let Some((res, attr)) = name.split_once('.').filter(|_| !name.starts_with("AWS::")) {
+                out.push_str(&self.get_att(res, attr, at)?);
+            } else {
+                out.push_str(&self.reference(name, at)?);
+            }
+            rest = &after[end + 1..];
+        }
+        out.push_str(rest);
+        Ok(out)
+    }
+
+    /// `{{resolve:secretsmanager:<id>[:SecretString[:key]]}}`, served from the local secrets.
+    fn dynamic_references(&self, s: &str, at: &str) -> Result<String, TemplateError> {
+        if !s.contains("{{resolve:") {
+            return Ok(s.to_owned());
+        }
+        let mut out = String::new();
+        let mut rest = s;
+        while let Some(start) = rest.find("{{resolve:") {
+            out.push_str(&rest[..start]);
+            let after = &rest[start + "{{resolve:".len()..];
+            let end = after.find("}}").ok_or_else(|| TemplateError(format!("{at}: unclosed {{{{resolve:")))?;
+            let reference = &after[..end];
+            let Some(id) = reference.strip_prefix("secretsmanager:") else {
+                return err(format!("{at}: only secretsmanager dynamic references are supported locally"));
+            };
+            // The id is a name or an ARN (`arn:…:secret:<name>`), then optionally `:SecretString[:json-key]`.
+            let id = id.split(":SecretString").next().unwrap_or(id);
+            let name = id.rsplit_once(":secret:").map_or(id, |(_, n)| n);
+            out.push_str(&self.secrets.secret(name)?);
+            rest = &after[end + 2..];
+        }
+        out.push_str(rest);
+        Ok(out)
+    }
+}
+
+impl fmt::Display for Route {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} {}", self.method, self.path)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    struct Fixed;
+    impl SecretSource for Fixed {
+        fn secret(&self, name: &str) -> Result<String, TemplateError> {
+            Ok(format!("secret-of-{name}"))
+        }
+    }
+
+    fn repo_template() -> Template {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../template.yaml");
+        Template::load(&path, &Fixed).unwrap()
+    }
+
+    #[test]
+    fn the_repository_template_declares_every_task_route_behind_the_authorizer() {
+        let t = repo_template();
+        let mut keys: Vec<_> = t.functions.iter().flat_map(|f| f.routes.iter().map(|r| (r.key(), r.authorized))).collect();
+        keys.sort();
+        for want in ["DELETE /tasks/{id}", "GET /me", "GET /tasks", "GET /tasks/{id}", "POST /tasks", "PUT /me", "PUT /tasks/{id}"] {
+            assert!(keys.contains(&(want.to_owned(), true)), "{want} missing from {keys:?}");
+        }
+    }
+
+    #[test]
+    fn environment_merges_globals_and_resolves_refs_subs_and_secrets() {
+        let t = repo_template();
+        let list = t.function("ListTasksFunction").unwrap();
+        assert_eq!(list.env["LOG_LEVEL"], "info");
+        assert_eq!(list.env["TASKS_TABLE"], "TasksTable");
+        assert_eq!(list.env["PAGE_TOKEN_SECRET"], "secret-of-PageTokenSecret");
+        let auth = t.authorizer.unwrap();
+        assert_eq!(auth.issuer, "https://cognito-idp.us-east-1.amazonaws.com/UserPool");
+        assert_eq!(auth.audience, vec!["UserPoolClient".to_owned()]);
+    }
+
+    #[test]
+    fn an_unsupported_intrinsic_is_an_error_naming_where_it_is() {
+        let text = "Resources:\n  F:\n    Type: AWS::Serverless::Function\n    Metadata: {BuildProperties: {Binary: x}}\n    Properties:\n      Environment:\n        Variables:\n          A: !ImportValue other\n";
+        let e = Template::parse(text, &Fixed).unwrap_err().to_string();
+        assert!(e.contains("F.Environment.Variables.A") && e.contains("Fn::ImportValue"), "{e}");
+    }
+
+    #[test]
+    fn a_function_without_a_binary_is_refused() {
+        let text = "Resources:\n  F:\n    Type: AWS::Serverless::Function\n    Properties: {}\n";
+        assert!(Template::parse(text, &Fixed).unwrap_err().to_string().contains("Binary"));
+    }
+}

@@ -1,0 +1,52 @@
+//! The adapter's own errors. Setting a store up ([`OpenError`]) fails loudly and early, at start-up; once running,
+//! every failure reaches callers as a [`domain::StoreError`], and the two error types below are what sits inside
+//! `StoreError::Unavailable` so a log line shows the table, the operation and SQLite's own message.
+
+use std::error::Error as StdError;
+use std::path::PathBuf;
+
+/// Why a database or a table could not be set up.
+#[derive(Debug, thiserror::Error)]
+pub enum OpenError {
+    /// The name breaks DynamoDB's table-name rule, which the local stack mirrors so that a name that works locally
+    /// also deploys (and so that it can be spliced into SQL safely).
+    #[error(
+        "`{name}` is not a usable table name: {why} (3 to 255 characters of A-Z, a-z, 0-9, `_`, `-`, `.`, \
+         not starting with `sqlite_`)"
+    )]
+    InvalidTableName { name: String, why: &'static str },
+    /// SQLite refused: the file cannot be opened or created, WAL is unavailable there, the table exists with other
+    /// columns, …
+    #[error("{what} ({path})")]
+    Sqlite {
+        what: String,
+        path: PathBuf,
+        #[source]
+        source: rusqlite::Error,
+    },
+    /// The database would not switch to write-ahead logging (some file systems cannot share memory between
+    /// connections); without WAL, readers would block behind the writer.
+    #[error("{path} could not be put in WAL mode; SQLite kept journal_mode `{mode}`")]
+    NoWal { path: PathBuf, mode: String },
+}
+
+/// A SQLite call failed while serving a request.
+#[derive(Debug, thiserror::Error)]
+#[error("{op} on table {table} failed")]
+pub struct QueryFailed {
+    pub op: &'static str,
+    pub table: String,
+    #[source]
+    pub source: rusqlite::Error,
+}
+
+/// A stored row holds a value the domain refuses (written by hand, or by an older or buggy writer). Reported as an
+/// outage rather than skipped, so a damaged row is noticed instead of silently vanishing from lists.
+#[derive(Debug, thiserror::Error)]
+#[error("table {table} holds a bad `{column}` value")]
+pub struct CorruptRow {
+    pub table: String,
+    pub column: &'static str,
+    #[source]
+    pub source: Box<dyn StdError + Send + Sync + 'static>,
+}

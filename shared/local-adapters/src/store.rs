@@ -1,0 +1,203 @@
+//! The database file and its connections: one writer behind a mutex and a small pool of readers, all in WAL mode.
+//!
+//! Why this shape: SQLite allows one writer at a time per database anyway, so a single writer connection loses no
+//! parallelism and turns "database is locked" into an in-process queue; WAL lets any number of readers run beside
+//! that writer without waiting, so `GET`s never queue behind `POST`s. Every connection caches its prepared
+//! statements, so a request costs one B-tree lookup, not a parse and plan.
+//!
+//! Durability: `journal_mode=WAL` with `synchronous=NORMAL`. A commit is in the WAL file (the OS page cache) before
+//! the call returns, so killing the process, even with `kill -9`, loses no committed transaction. The WAL is only
+//! fsynced at checkpoints, so a power cut or kernel crash may lose the most recent commits; the database stays
+//! consistent (it rolls back to an earlier commit, it does not corrupt). That trade is right for a local stack.
+
+use crate::OpenError;
+use crate::error::QueryFailed;
+use domain::StoreError;
+use rusqlite::functions::FunctionFlags;
+use rusqlite::{Connection, OpenFlags};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::Duration;
+
+/// How long a connection waits for another *process* holding the write lock (a second local stack, the sqlite3
+/// shell) before reporting the store unavailable. In-process writers queue on the mutex instead.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+/// Idle readers kept open. Readers run inline on the async workers (see [`LocalStore::read`]), so at most one per
+/// worker thread is busy at a time; a few spare cover blocking threads and tests. Extra readers opened under a
+/// burst are closed when returned.
+const MAX_IDLE_READERS: usize = 8;
+/// Prepared statements kept per connection: a tasks table has 8 and a profiles table 4, so a few tables fit.
+const STATEMENT_CACHE: usize = 64;
+/// The SQL function every list statement calls once per row it examines; see [`Reader::visited`].
+pub(crate) const VISIT_FN: &str = "local_adapters_visit";
+
+/// An open database. Cheap to clone: clones share the connections.
+#[derive(Clone)]
+pub struct LocalStore {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    path: PathBuf,
+    writer: Mutex<Connection>,
+    readers: Mutex<Vec<Reader>>,
+}
+
+/// A read-only connection plus the counter its visit function bumps.
+pub(crate) struct Reader {
+    pub(crate) conn: Connection,
+    visits: Arc<AtomicU64>,
+}
+
+impl Reader {
+    /// Starts counting rows for one statement.
+    pub(crate) fn reset_visits(&self) {
+        self.visits.store(0, Ordering::Relaxed);
+    }
+
+    /// How many rows the list statement examined since [`Self::reset_visits`]: the visit function sits in its
+    /// WHERE clause, so SQLite calls it for every row the index range yields, matched or not.
+    pub(crate) fn visited(&self) -> u64 {
+        self.visits.load(Ordering::Relaxed)
+    }
+}
+
+impl std::fmt::Debug for LocalStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LocalStore").field("path", &self.inner.path).finish_non_exhaustive()
+    }
+}
+
+impl LocalStore {
+    /// Opens (creating if missing) the database file at `path` and puts it in WAL mode. The directory must exist.
+    /// Tables are created by [`LocalStore::tasks`] and [`LocalStore::profiles`].
+    pub fn open(path: &Path) -> Result<Self, OpenError> {
+        let writer = open_connection(path, Role::Writer)?;
+        // Open one reader now so that a file readers cannot use fails at start-up, not on the first GET.
+        let reader = open_reader(path)?;
+        Ok(Self {
+            inner: Arc::new(Inner { path: path.to_owned(), writer: Mutex::new(writer), readers: Mutex::new(vec![reader]) }),
+        })
+    }
+
+    /// The database file.
+    pub fn path(&self) -> &Path {
+        &self.inner.path
+    }
+
+    /// Runs setup statements (CREATE TABLE, …) on the writer.
+    pub(crate) fn setup<T>(&self, f: impl FnOnce(&Connection) -> rusqlite::Result<T>, what: impl FnOnce() -> String) -> Result<T, OpenError> {
+        let conn = self.writer();
+        f(&conn).map_err(|source| OpenError::Sqlite { what: what(), path: self.inner.path.clone(), source })
+    }
+
+    /// Runs a read on a pooled reader, on the calling thread.
+    ///
+    /// Inline rather than `spawn_blocking`: a read by key or a 26-row page takes a few microseconds, less than the
+    /// hand-off to a blocking thread and back, and in WAL mode a reader never waits for the writer or for other
+    /// readers, so it cannot stall an async worker. Measured in `benches/list_cost.rs`.
+    pub(crate) fn read<T>(&self, f: impl FnOnce(&Reader) -> Result<T, StoreError>) -> Result<T, StoreError> {
+        let reader = match lock(&self.inner.readers).pop() {
+            Some(reader) => reader,
+            None => open_reader(&self.inner.path).map_err(StoreError::unavailable)?,
+        };
+        let out = f(&reader);
+        let mut idle = lock(&self.inner.readers);
+        if idle.len() < MAX_IDLE_READERS {
+            idle.push(reader);
+        }
+        out
+    }
+
+    /// Runs a write transaction on the writer connection, on tokio's blocking pool when called inside a runtime.
+    ///
+    /// Off the async workers because a write can wait: for the writer mutex while other writes run, and for the
+    /// fsyncs of a WAL checkpoint, which SQLite runs inside whichever commit crosses the threshold. Blocking a worker
+    /// for that would stall the `GET`s queued on it (the local stack has two). Outside a runtime it runs inline.
+    /// The mutex is taken inside the closure, so it is never held across an `.await`.
+    pub(crate) async fn write<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut Connection) -> Result<T, StoreError> + Send + 'static,
+    ) -> Result<T, StoreError> {
+        let store = self.clone();
+        let job = move || f(&mut store.writer());
+        match tokio::runtime::Handle::try_current() {
+            Ok(runtime) => runtime.spawn_blocking(job).await.map_err(StoreError::unavailable)?,
+            Err(_) => job(),
+        }
+    }
+
+    fn writer(&self) -> MutexGuard<'_, Connection> {
+        lock(&self.inner.writer)
+    }
+}
+
+/// A poisoned lock only means a thread panicked while holding it; the connection itself is still sound, because
+/// SQLite rolls back any transaction that was open (`rusqlite::Transaction` rolls back on drop, also on unwind).
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum Role {
+    Writer,
+    Reader,
+}
+
+fn open_reader(path: &Path) -> Result<Reader, OpenError> {
+    let conn = open_connection(path, Role::Reader)?;
+    let visits = Arc::new(AtomicU64::new(0));
+    let counter = visits.clone();
+    // Not DETERMINISTIC, so SQLite calls it for every row rather than once; DIRECTONLY, so nothing stored in the
+    // schema (a view, a trigger) can call it.
+    conn.create_scalar_function(VISIT_FN, 1, FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DIRECTONLY, move |_| {
+        counter.fetch_add(1, Ordering::Relaxed);
+        Ok(true)
+    })
+    .map_err(|source| OpenError::Sqlite { what: "registering the row counter".into(), path: path.to_owned(), source })?;
+    Ok(Reader { conn, visits })
+}
+
+fn open_connection(path: &Path, role: Role) -> Result<Connection, OpenError> {
+    let err = |what: &str| {
+        let path = path.to_owned();
+        let what = what.to_owned();
+        move |source| OpenError::Sqlite { what, path, source }
+    };
+    // NO_MUTEX: each connection is used by one thread at a time (behind our own locks), so SQLite's own per-call
+    // mutex would be pure overhead.
+    let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
+        | OpenFlags::SQLITE_OPEN_CREATE
+        | OpenFlags::SQLITE_OPEN_NO_MUTEX
+        | OpenFlags::SQLITE_OPEN_URI;
+    let conn = Connection::open_with_flags(path, flags).map_err(err("opening the database"))?;
+    conn.busy_timeout(BUSY_TIMEOUT).map_err(err("setting the busy timeout"))?;
+    if role == Role::Writer {
+        // Persistent in the file, so the writer sets it once and readers inherit it.
+        let mode: String = conn
+            .pragma_update_and_check(None, "journal_mode", "WAL", |row| row.get(0))
+            .map_err(err("switching to WAL mode"))?;
+        if !mode.eq_ignore_ascii_case("wal") {
+            return Err(OpenError::NoWal { path: path.to_owned(), mode });
+        }
+    }
+    // Per connection, not per file, so every connection sets it (see the module doc for what it means).
+    conn.pragma_update(None, "synchronous", "NORMAL").map_err(err("setting synchronous=NORMAL"))?;
+    if role == Role::Reader {
+        // A reader that tried to write would take the file's write lock behind the writer's back.
+        conn.pragma_update(None, "query_only", true).map_err(err("making a reader read-only"))?;
+    }
+    conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
+    Ok(conn)
+}
+
+/// Wraps a SQLite failure during a request, naming the operation and table.
+pub(crate) fn failed<'t>(op: &'static str, table: &'t str) -> impl FnOnce(rusqlite::Error) -> StoreError + 't {
+    move |source| StoreError::unavailable(QueryFailed { op, table: table.to_owned(), source })
+}
+
+/// Whether an INSERT failed because the key is taken (as opposed to any other constraint or failure).
+pub(crate) fn is_primary_key_violation(e: &rusqlite::Error) -> bool {
+    e.sqlite_error().is_some_and(|e| e.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_PRIMARYKEY)
+}

@@ -1,0 +1,135 @@
+//! Every sample event in `events/` is run through the function it belongs to, exactly as `local invoke` runs it,
+//! and must give the answer listed here. A file without an expectation, or an expectation without a file, fails.
+
+use domain::{Description, Status, Task, TaskId, Title, UserId, Version, ports::TaskPut};
+use local::{Stack, StackConfig};
+use serde_json::Value;
+use std::collections::BTreeSet;
+use system_tests::repo_root;
+
+/// The owner of the fixture task (the `sub` in most events) and the fixture task itself.
+const ALICE: &str = "4f9d2c1e-7b3a-4c8e-9a21-5d6e7f8a9b0c";
+const TASK: &str = "01JD5Q8X3N7V2K4M6P9R0S1T2W";
+
+/// (function binary, case, expected status)
+const EXPECTED: &[(&str, &str, u16)] = &[
+    ("create-task", "valid", 201),
+    ("create-task", "title-only", 201),
+    ("create-task", "base64-body", 201),
+    ("create-task", "no-body", 400),
+    ("create-task", "malformed-json", 400),
+    ("create-task", "title-not-a-string", 422),
+    ("create-task", "unknown-status", 422),
+    ("create-task", "empty-title", 422),
+    ("create-task", "title-too-long", 422),
+    ("create-task", "body-over-64-kib", 400),
+    ("create-task", "no-claims", 401),
+    ("get-task", "existing", 200),
+    ("get-task", "missing", 404),
+    ("get-task", "someone-elses", 404),
+    ("get-task", "not-a-task-id", 400),
+    ("list-tasks", "first-page", 200),
+    ("list-tasks", "by-status", 200),
+    ("list-tasks", "limit-too-large", 400),
+    ("list-tasks", "forged-next", 400),
+    ("list-tasks", "unknown-status", 422),
+    ("update-task", "valid", 200),
+    ("update-task", "missing", 404),
+    ("update-task", "stale-if-match", 412),
+    ("update-task", "malformed-json", 400),
+    ("update-task", "empty-patch", 422),
+    ("update-task", "someone-elses", 404),
+    ("delete-task", "existing", 204),
+    ("delete-task", "missing", 404),
+    ("delete-task", "someone-elses", 404),
+    ("get-profile", "first-use", 200),
+    ("get-profile", "no-claims", 401),
+    ("update-profile", "valid", 200),
+    ("update-profile", "bad-email", 422),
+    ("update-profile", "no-body", 400),
+];
+
+async fn fresh_stack() -> (std::sync::Arc<Stack>, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let stack = Stack::load(StackConfig { template: repo_root().join("template.yaml"), data_dir: dir.path().to_owned() }).unwrap();
+    let table = &stack.template.function("CreateTaskFunction").unwrap().env["TASKS_TABLE"];
+    let at = time::OffsetDateTime::now_utc().replace_nanosecond(0).unwrap();
+    let task = Task {
+        owner: UserId::parse(ALICE).unwrap(),
+        id: TaskId::parse(TASK).unwrap(),
+        title: Title::parse("Fixture task").unwrap(),
+        description: Some(Description::parse("seeded by the test").unwrap()),
+        status: Status::Pending,
+        created_at: at,
+        updated_at: at,
+        version: Version::FIRST,
+    };
+    stack.services.store.tasks(table).unwrap().put_task(&task).await.unwrap();
+    (stack, dir)
+}
+
+fn files() -> BTreeSet<(String, String)> {
+    let mut out = BTreeSet::new();
+    for dir in std::fs::read_dir(repo_root().join("events")).unwrap() {
+        let dir = dir.unwrap().path();
+        for f in std::fs::read_dir(&dir).unwrap() {
+            let f = f.unwrap().path();
+            assert_eq!(f.extension().and_then(|e| e.to_str()), Some("json"), "{} is not a .json event", f.display());
+            out.insert((
+                dir.file_name().unwrap().to_string_lossy().into_owned(),
+                f.file_stem().unwrap().to_string_lossy().into_owned(),
+            ));
+        }
+    }
+    out
+}
+
+#[test]
+fn every_event_file_has_an_expectation_and_every_expectation_a_file() {
+    let on_disk = files();
+    let listed: BTreeSet<_> = EXPECTED.iter().map(|(f, c, _)| (f.to_string(), c.to_string())).collect();
+    assert_eq!(on_disk.difference(&listed).collect::<Vec<_>>(), Vec::<&(String, String)>::new(), "files with no expectation");
+    assert_eq!(listed.difference(&on_disk).collect::<Vec<_>>(), Vec::<&(String, String)>::new(), "expectations with no file");
+}
+
+#[tokio::test]
+async fn every_sample_event_gives_its_expected_answer_through_its_function() {
+    let mut failures = Vec::new();
+    for (binary, case, want) in EXPECTED {
+        let (stack, _dir) = fresh_stack().await;
+        let function = stack
+            .template
+            .functions
+            .iter()
+            .find(|f| f.binary == *binary)
+            .unwrap_or_else(|| panic!("events/{binary} has no function in template.yaml"))
+            .logical_id
+            .clone();
+        let path = repo_root().join("events").join(binary).join(format!("{case}.json"));
+        let event: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+        let result = stack.invoke(&function, "test-request", event).await.unwrap_or_else(|e| panic!("{binary}/{case}: {e:?}"));
+        let status = result["statusCode"].as_u64().unwrap_or(0) as u16;
+        let body: Value = result["body"].as_str().map(|b| serde_json::from_str(b).unwrap_or(Value::Null)).unwrap_or(Value::Null);
+        if status != *want {
+            failures.push(format!("{binary}/{case}: {status} (want {want}) {body}"));
+            continue;
+        }
+        if status >= 400 && !(body["error"].is_string() && body["message"].is_string()) {
+            failures.push(format!("{binary}/{case}: error body is not {{error, message}}: {body}"));
+        }
+        if status == 204 && result.get("body").is_some_and(|b| !b.is_null()) {
+            failures.push(format!("{binary}/{case}: a 204 with a body"));
+        }
+        match (*binary, *case) {
+            ("list-tasks", "by-status") | ("list-tasks", "first-page") if body["count"] != 1 || body["tasks"][0]["id"] != TASK => {
+                failures.push(format!("{binary}/{case}: expected the fixture task, got {body}"))
+            }
+            ("update-task", "valid") if body["status"] != "done" || body["version"] != 2 => {
+                failures.push(format!("{binary}/{case}: {body}"))
+            }
+            ("create-task", "base64-body") if body["title"] != "Sent as base64" => failures.push(format!("{binary}/{case}: {body}")),
+            _ => {}
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
