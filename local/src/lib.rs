@@ -7,7 +7,8 @@
 //! - [`stack`] builds all of it from a template and a data directory, and invokes functions as Lambda would;
 //! - [`gateway`] is API Gateway: routes, the JWT authorizer ([`auth`]), payload-2.0 events, responses;
 //! - [`server`] serves the gateway on a listener until a shutdown future resolves;
-//! - [`logging`] writes JSON lines with the request id, as the functions do on AWS.
+//! - [`logging`] writes JSON lines with the request id, as the functions do on AWS;
+//! - [`runtime_api`] emulates the Lambda Runtime API, so unchanged `bootstrap` binaries run (and are timed) here.
 //!
 //! The `local` binary (`src/main.rs`) is the command line over these: `up`, `token`, `invoke`, `routes`.
 
@@ -16,6 +17,7 @@ pub mod files;
 pub mod gateway;
 pub mod logging;
 pub mod registry;
+pub mod runtime_api;
 pub mod server;
 pub mod stack;
 pub mod template;

@@ -13,6 +13,12 @@ struct Cli {
     /// The SAM template to run (default: ./template.yaml, else the repository's).
     #[arg(long, global = true)]
     template: Option<PathBuf>,
+    /// Port of the HTTP API (`up`).
+    #[arg(long, global = true, default_value_t = 3000)]
+    port: u16,
+    /// Address to listen on (`up`). Keep it loopback: the local stack is for one machine.
+    #[arg(long, global = true, default_value = "127.0.0.1")]
+    host: String,
     /// Log level (an EnvFilter directive); LOG_LEVEL works too.
     #[arg(long, global = true, env = "LOG_LEVEL", default_value = "info")]
     log_level: String,
@@ -23,12 +29,7 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Serve the HTTP API (the default).
-    Up {
-        #[arg(long, default_value_t = 3000)]
-        port: u16,
-        #[arg(long, default_value = "127.0.0.1")]
-        host: String,
-    },
+    Up,
     /// Print a bearer token the local stack accepts, shaped like a Cognito ID token.
     Token {
         user: String,
@@ -63,8 +64,9 @@ fn main() -> ExitCode {
 
 async fn run(cli: Cli) -> Result<ExitCode, Box<dyn std::error::Error>> {
     let config = StackConfig { template: cli.template.clone().unwrap_or_else(StackConfig::default_template), data_dir: cli.data_dir.clone() };
-    match cli.command.unwrap_or(Command::Up { port: 3000, host: "127.0.0.1".into() }) {
-        Command::Up { port, host } => {
+    match cli.command.unwrap_or(Command::Up) {
+        Command::Up => {
+            let (host, port) = (&cli.host, cli.port);
             local::logging::init(&cli.log_level);
             let stack = Stack::load(config)?;
             let addr: SocketAddr = format!("{host}:{port}").parse()?;

@@ -167,10 +167,8 @@ fn open_connection(path: &Path, role: Role) -> Result<Connection, OpenError> {
     };
     // NO_MUTEX: each connection is used by one thread at a time (behind our own locks), so SQLite's own per-call
     // mutex would be pure overhead.
-    let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
-        | OpenFlags::SQLITE_OPEN_CREATE
-        | OpenFlags::SQLITE_OPEN_NO_MUTEX
-        | OpenFlags::SQLITE_OPEN_URI;
+    // No URI flag: the path is a path, even if it starts with `file:`.
+    let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
     let conn = Connection::open_with_flags(path, flags).map_err(err("opening the database"))?;
     conn.busy_timeout(BUSY_TIMEOUT).map_err(err("setting the busy timeout"))?;
     if role == Role::Writer {
