@@ -227,7 +227,7 @@ impl TaskPatch {
 
 const TASK_FIELDS: &str = "title, description, status";
 
-fn object<'a>(body: &'a Value) -> Result<&'a Map<String, Value>, Error> {
+fn object(body: &Value) -> Result<&Map<String, Value>, Error> {
     body.as_object()
         .ok_or_else(|| Error::Invalid(format!("the body must be a JSON object with any of: {TASK_FIELDS}")))
 }

@@ -64,7 +64,10 @@ fn main() {
             tasks.put_task(&task(&owner, total + i, domain::now())).await.expect("put");
         }
     });
-    println!("insert (put_task via spawn_blocking, tokio):           {:>9.0} /s", n as f64 / began.elapsed().as_secs_f64());
+    println!(
+        "insert (put_task via spawn_blocking, tokio):           {:>9.0} /s",
+        n as f64 / began.elapsed().as_secs_f64()
+    );
     let mut latencies = Vec::with_capacity(200_000);
     let began = Instant::now();
     for i in 0..200_000 {
@@ -102,7 +105,10 @@ fn list_pages(tasks: &SqliteTasks, owner: &UserId, status: Option<Status>, size:
         None => "no filter".to_owned(),
     };
     println!("{label}, fetch 26:");
-    println!("  {:<22} {:>8} {:>8} {:>9} {:>9} {:>6} {:>10}", "page", "returned", "visited", "vm steps", "fullscan", "sorts", "per call");
+    println!(
+        "  {:<22} {:>8} {:>8} {:>9} {:>9} {:>6} {:>10}",
+        "page", "returned", "visited", "vm steps", "fullscan", "sorts", "per call"
+    );
     let mut after = None;
     let mut pages: Vec<(String, Option<TaskId>)> = Vec::new();
     for page in 1..=4 {
@@ -157,9 +163,8 @@ fn controls(db: &std::path::Path, owner: &UserId) {
         let sql = format!(
             "SELECT {columns} FROM {from} WHERE visit(id) AND {owner_term} AND status = 'done' ORDER BY id DESC LIMIT 26"
         );
-        let plan: String = conn
-            .query_row(&format!("EXPLAIN QUERY PLAN {sql}"), [owner.as_str()], |r| r.get(3))
-            .expect("plan");
+        let plan: String =
+            conn.query_row(&format!("EXPLAIN QUERY PLAN {sql}"), [owner.as_str()], |r| r.get(3)).expect("plan");
         let mut stmt = conn.prepare(&sql).expect("prepare");
         visits.store(0, Ordering::Relaxed);
         let returned = stmt.query_map([owner.as_str()], |_| Ok(())).expect("query").count();
@@ -198,7 +203,9 @@ fn concurrent_gets(tasks: &SqliteTasks, owner: &UserId, ids: &[TaskId], mode: Re
                         ReadMode::Inline => tasks.get_task(&owner, id).await,
                         ReadMode::SpawnBlocking => {
                             let (tasks, owner) = (tasks.clone(), owner.clone());
-                            tokio::task::spawn_blocking(move || block_on(tasks.get_task(&owner, id))).await.expect("join")
+                            tokio::task::spawn_blocking(move || block_on(tasks.get_task(&owner, id)))
+                                .await
+                                .expect("join")
                         }
                     };
                     lat.push(t0.elapsed());

@@ -35,7 +35,12 @@ impl<'r> Columns<'r, '_> {
     }
 
     /// Runs a domain parser over a column, so what the domain refuses is reported as corrupt.
-    pub(crate) fn parse<T, E>(&self, idx: usize, column: &'static str, parse: impl FnOnce(&str) -> Result<T, E>) -> Result<T, StoreError>
+    pub(crate) fn parse<T, E>(
+        &self,
+        idx: usize,
+        column: &'static str,
+        parse: impl FnOnce(&str) -> Result<T, E>,
+    ) -> Result<T, StoreError>
     where
         E: Into<Box<dyn StdError + Send + Sync>>,
     {
@@ -61,7 +66,10 @@ impl<'r> Columns<'r, '_> {
     /// A version: a positive INTEGER.
     pub(crate) fn version(&self, idx: usize) -> Result<u64, StoreError> {
         let raw = self.value(idx, "version")?.as_i64().map_err(|e| self.corrupt("version", e))?;
-        u64::try_from(raw).ok().filter(|v| *v >= 1).ok_or_else(|| self.corrupt("version", format!("{raw} is not a positive version")))
+        u64::try_from(raw)
+            .ok()
+            .filter(|v| *v >= 1)
+            .ok_or_else(|| self.corrupt("version", format!("{raw} is not a positive version")))
     }
 }
 

@@ -40,9 +40,12 @@ impl ProfileSql {
         Self {
             get: format!("SELECT {COLUMNS} FROM {t} WHERE user_id = ?1"),
             insert: format!(
-                "INSERT INTO {t} (user_id, display_name, email, created_at, updated_at, version) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"
+                "INSERT INTO {t} (user_id, display_name, email, created_at, updated_at, version) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)"
             ),
-            update: format!("UPDATE {t} SET display_name = ?2, email = ?3, updated_at = ?4, version = ?5 WHERE user_id = ?1"),
+            update: format!(
+                "UPDATE {t} SET display_name = ?2, email = ?3, updated_at = ?4, version = ?5 WHERE user_id = ?1"
+            ),
             table,
         }
     }
@@ -145,7 +148,9 @@ impl ProfileUpdate for SqliteProfiles {
             .write(move |conn| {
                 let table = sql.table.as_str();
                 // IMMEDIATE: read and write under one write lock (see `SqliteTasks::update_task`).
-                let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(failed("update_profile", table))?;
+                let tx = conn
+                    .transaction_with_behavior(TransactionBehavior::Immediate)
+                    .map_err(failed("update_profile", table))?;
                 let current = get(&tx, &sql, &user)?.ok_or(StoreError::NotFound)?;
                 let updated = patch.apply(&current, now);
                 let version = version_int(updated.version)?;

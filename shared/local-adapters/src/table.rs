@@ -59,7 +59,8 @@ mod tests {
         for good in ["abc", "TasksTable", "my.tasks-table_2", &"x".repeat(255)] {
             assert!(TableName::parse(good).is_ok(), "{good}");
         }
-        for bad in ["", "ab", "tasks table", "t\"x", "tasks;drop", "täsks", "sqlite_master", "SQLITE_x", &"x".repeat(256)]
+        for bad in
+            ["", "ab", "tasks table", "t\"x", "tasks;drop", "täsks", "sqlite_master", "SQLITE_x", &"x".repeat(256)]
         {
             assert!(TableName::parse(bad).is_err(), "{bad}");
         }

@@ -92,7 +92,8 @@ impl TaskSql {
             // status the primary key is the only order-preserving path and needs no pin.
             let from = if by_status { format!("{t} INDEXED BY {index}") } else { t.clone() };
             format!(
-                "SELECT {COLUMNS} FROM {from} WHERE {VISIT_FN}(id) AND owner = ?1{status}{after} ORDER BY id DESC LIMIT ?4"
+                "SELECT {COLUMNS} FROM {from} WHERE {VISIT_FN}(id) AND owner = ?1{status}{after} \
+                 ORDER BY id DESC LIMIT ?4"
             )
         };
         Self {
@@ -177,7 +178,12 @@ impl SqliteTasks {
         self.store.read(|reader: &Reader| {
             let mut stmt = reader.conn.prepare_cached(sql).map_err(failed("list_tasks", table))?;
             // Counters accumulate over a cached statement's lifetime; start from zero for this call.
-            for counter in [StatementStatus::VmStep, StatementStatus::FullscanStep, StatementStatus::Sort, StatementStatus::AutoIndex] {
+            for counter in [
+                StatementStatus::VmStep,
+                StatementStatus::FullscanStep,
+                StatementStatus::Sort,
+                StatementStatus::AutoIndex,
+            ] {
                 stmt.reset_status(counter);
             }
             reader.reset_visits();
@@ -219,7 +225,8 @@ impl SqliteTasks {
     fn query_plan(&self, sql: &str, params: &[&dyn rusqlite::ToSql]) -> Result<Vec<String>, StoreError> {
         let table = self.table();
         self.store.read(|reader| {
-            let mut stmt = reader.conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}")).map_err(failed("explain", table))?;
+            let mut stmt =
+                reader.conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}")).map_err(failed("explain", table))?;
             let rows = stmt.query_map(params, |row| row.get::<_, String>(3)).map_err(failed("explain", table))?;
             rows.collect::<Result<_, _>>().map_err(failed("explain", table))
         })
@@ -310,7 +317,9 @@ impl TaskUpdate for SqliteTasks {
                 let table = sql.table.as_str();
                 // IMMEDIATE takes the write lock before the read, so the version compared is the version replaced,
                 // also against another process on the same file (a deferred transaction could not upgrade then).
-                let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(failed("update_task", table))?;
+                let tx = conn
+                    .transaction_with_behavior(TransactionBehavior::Immediate)
+                    .map_err(failed("update_task", table))?;
                 let id = id.to_string();
                 // Only an existing row is updated: a missing one is NotFound, never created.
                 let current = get(&tx, &sql, &owner, &id)?.ok_or(StoreError::NotFound)?;
@@ -347,7 +356,9 @@ impl TaskDelete for SqliteTasks {
         self.store
             .write(move |conn| {
                 let table = sql.table.as_str();
-                let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(failed("delete_task", table))?;
+                let tx = conn
+                    .transaction_with_behavior(TransactionBehavior::Immediate)
+                    .map_err(failed("delete_task", table))?;
                 let id = id.to_string();
                 // Only the version is read, so a row too damaged to read back can still be deleted.
                 let current = {
