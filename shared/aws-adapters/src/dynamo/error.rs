@@ -1,0 +1,57 @@
+//! SDK failures by meaning. A failed condition is an answer (the item exists, does not, or moved on) and becomes
+//! `AlreadyExists`, `NotFound` or `VersionMismatch`; anything else (throttling, a missing table, no network,
+//! denied credentials) is `Unavailable`, carrying the SDK error as its source so logs keep the whole chain.
+
+use super::item::{Item, version_of};
+use domain::{StoreError, Version};
+use std::error::Error as StdError;
+
+/// A DynamoDB call that failed for a reason other than its condition. The source is the SDK's error.
+#[derive(Debug, thiserror::Error)]
+#[error("DynamoDB {operation} on table `{table}` failed")]
+pub struct CallFailed {
+    pub operation: &'static str,
+    pub table: String,
+    #[source]
+    pub source: Box<dyn StdError + Send + Sync + 'static>,
+}
+
+/// A condition failed on an item that, by what DynamoDB returned, should have passed it: the item exists and
+/// no expected version was given, or the version matches. Not expected to happen; reported rather than guessed.
+#[derive(Debug, thiserror::Error)]
+#[error("the condition on {operation} failed although the item exists at version {current} (expected {expected:?})")]
+pub struct UnexplainedConditionFailure {
+    pub operation: &'static str,
+    pub current: u64,
+    pub expected: Option<u64>,
+}
+
+pub(crate) fn call_failed(
+    operation: &'static str,
+    table: &str,
+    source: impl StdError + Send + Sync + 'static,
+) -> StoreError {
+    StoreError::unavailable(CallFailed { operation, table: table.to_owned(), source: Box::new(source) })
+}
+
+/// What a failed `attribute_exists(…) [AND version = :expected]` condition means, from the old item DynamoDB
+/// hands back with `ReturnValuesOnConditionCheckFailure = ALL_OLD`: no item is `NotFound`; an item at another
+/// version is `VersionMismatch` with that version.
+pub(crate) fn condition_failed(
+    operation: &'static str,
+    table: &str,
+    what: &'static str,
+    key_names: &[&str],
+    version_attr: &str,
+    old: Option<&Item>,
+    expected: Option<Version>,
+) -> StoreError {
+    let Some(old) = old else { return StoreError::NotFound };
+    match version_of(table, what, key_names, old, version_attr) {
+        Ok(current) if expected.is_some_and(|v| v.0 != current) => StoreError::VersionMismatch { current },
+        Ok(current) => {
+            StoreError::unavailable(UnexplainedConditionFailure { operation, current, expected: expected.map(|v| v.0) })
+        }
+        Err(corrupt) => corrupt,
+    }
+}

@@ -1,0 +1,300 @@
+//! Domain values to DynamoDB items and back, through serde_dynamo. The item structs here are the one place that
+//! lays out an item; their field names are the attribute names of [`schema`](super::schema) (a test checks they
+//! agree). Reading goes through the domain's parsers, so an item the domain would refuse (an empty title, a
+//! status nobody writes, a version that is not a number) surfaces as [`CorruptItem`], never as a panic or a
+//! half-valid [`Task`].
+
+use super::schema;
+use aws_sdk_dynamodb::types::AttributeValue;
+use domain::{
+    Description, DisplayName, Email, Profile, Status, StoreError, Task, TaskId, Timestamp, Title, UserId, Version,
+};
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+use std::error::Error as StdError;
+
+pub(crate) type Item = HashMap<String, AttributeValue>;
+type Source = Box<dyn StdError + Send + Sync + 'static>;
+
+/// A stored item that does not read back as a domain value. Carried inside [`StoreError::Unavailable`]: the
+/// caller cannot fix it, and the key tells an operator which item to look at.
+#[derive(Debug, thiserror::Error)]
+#[error("the {what} item {key} in table `{table}` is corrupt")]
+pub struct CorruptItem {
+    pub table: String,
+    /// The item's key attributes as stored (or `?` where they are missing or not strings).
+    pub key: String,
+    /// `task` or `profile`.
+    pub what: &'static str,
+    #[source]
+    pub source: Source,
+}
+
+/// A value that could not be written as an item (only a timestamp beyond year 9999 can cause it).
+#[derive(Debug, thiserror::Error)]
+#[error("a {what} cannot be encoded as a DynamoDB item")]
+pub struct EncodeFailed {
+    pub what: &'static str,
+    #[source]
+    pub source: serde_dynamo::Error,
+}
+
+/// A task as stored. Field names are attribute names.
+#[derive(Debug, Serialize, Deserialize)]
+struct TaskItem {
+    owner: String,
+    id: String,
+    title: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    description: Option<String>,
+    status: String,
+    #[serde(with = "time::serde::rfc3339")]
+    created_at: Timestamp,
+    #[serde(with = "time::serde::rfc3339")]
+    updated_at: Timestamp,
+    version: u64,
+    owner_status: String,
+}
+
+/// A profile as stored. Field names are attribute names.
+#[derive(Debug, Serialize, Deserialize)]
+struct ProfileItem {
+    user_id: String,
+    display_name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    email: Option<String>,
+    #[serde(with = "time::serde::rfc3339")]
+    created_at: Timestamp,
+    #[serde(with = "time::serde::rfc3339")]
+    updated_at: Timestamp,
+    version: u64,
+}
+
+/// The item `task` is stored as (what PutItem writes), for batch loads and tests that write items directly.
+pub fn task_item(task: &Task) -> Result<HashMap<String, AttributeValue>, StoreError> {
+    task_to_item(task)
+}
+
+/// The item `profile` is stored as (what PutItem writes).
+pub fn profile_item(profile: &Profile) -> Result<HashMap<String, AttributeValue>, StoreError> {
+    profile_to_item(profile)
+}
+
+pub(crate) fn task_to_item(task: &Task) -> Result<Item, StoreError> {
+    let item = TaskItem {
+        owner: task.owner.as_str().to_owned(),
+        id: task.id.to_string(),
+        title: task.title.as_str().to_owned(),
+        description: task.description.as_ref().map(|d| d.as_str().to_owned()),
+        status: task.status.as_str().to_owned(),
+        created_at: task.created_at,
+        updated_at: task.updated_at,
+        version: task.version.0,
+        owner_status: schema::owner_status(&task.owner, task.status),
+    };
+    serde_dynamo::aws_sdk_dynamodb_1::to_item(item)
+        .map_err(|source| StoreError::unavailable(EncodeFailed { what: "task", source }))
+}
+
+pub(crate) fn task_from_item(table: &str, item: Item) -> Result<Task, StoreError> {
+    let key = describe_key(&item, &[schema::TASK_OWNER, schema::TASK_ID]);
+    let corrupt = |source: Source| {
+        StoreError::unavailable(CorruptItem { table: table.to_owned(), key: key.clone(), what: "task", source })
+    };
+    let raw: TaskItem = serde_dynamo::aws_sdk_dynamodb_1::from_item(item).map_err(|e| corrupt(Box::new(e)))?;
+    let parse = || -> Result<Task, Source> {
+        let owner = UserId::parse(&raw.owner)?;
+        let status = Status::parse(&raw.status)?;
+        let expected_owner_status = schema::owner_status(&owner, status);
+        if raw.owner_status != expected_owner_status {
+            // The index would file this task under the wrong status; better to say so than to list it wrongly.
+            return Err(format!(
+                "`{}` is `{}` but owner and status make `{expected_owner_status}`",
+                schema::TASK_OWNER_STATUS,
+                raw.owner_status
+            )
+            .into());
+        }
+        Ok(Task {
+            owner,
+            id: TaskId::parse(&raw.id)?,
+            title: Title::parse(&raw.title)?,
+            description: raw.description.as_deref().map(Description::parse).transpose()?,
+            status,
+            created_at: raw.created_at,
+            updated_at: raw.updated_at,
+            version: Version(raw.version),
+        })
+    };
+    parse().map_err(corrupt)
+}
+
+pub(crate) fn profile_to_item(profile: &Profile) -> Result<Item, StoreError> {
+    let item = ProfileItem {
+        user_id: profile.user_id.as_str().to_owned(),
+        display_name: profile.display_name.as_str().to_owned(),
+        email: profile.email.as_ref().map(|e| e.as_str().to_owned()),
+        created_at: profile.created_at,
+        updated_at: profile.updated_at,
+        version: profile.version,
+    };
+    serde_dynamo::aws_sdk_dynamodb_1::to_item(item)
+        .map_err(|source| StoreError::unavailable(EncodeFailed { what: "profile", source }))
+}
+
+pub(crate) fn profile_from_item(table: &str, item: Item) -> Result<Profile, StoreError> {
+    let key = describe_key(&item, &[schema::USER_ID]);
+    let corrupt = |source: Source| {
+        StoreError::unavailable(CorruptItem { table: table.to_owned(), key: key.clone(), what: "profile", source })
+    };
+    let raw: ProfileItem = serde_dynamo::aws_sdk_dynamodb_1::from_item(item).map_err(|e| corrupt(Box::new(e)))?;
+    let parse = || -> Result<Profile, Source> {
+        Ok(Profile {
+            user_id: UserId::parse(&raw.user_id)?,
+            display_name: DisplayName::parse(&raw.display_name)?,
+            email: raw.email.as_deref().map(Email::parse).transpose()?,
+            created_at: raw.created_at,
+            updated_at: raw.updated_at,
+            version: raw.version,
+        })
+    };
+    parse().map_err(corrupt)
+}
+
+/// A timestamp as an attribute value, formatted exactly as the item structs format it (`time`'s RFC 3339).
+pub(crate) fn timestamp(ts: Timestamp) -> Result<AttributeValue, StoreError> {
+    serde_dynamo::aws_sdk_dynamodb_1::to_attribute_value(Rfc3339(ts))
+        .map_err(|source| StoreError::unavailable(EncodeFailed { what: "timestamp", source }))
+}
+
+#[derive(Serialize)]
+struct Rfc3339(#[serde(with = "time::serde::rfc3339")] Timestamp);
+
+pub(crate) fn string(s: impl Into<String>) -> AttributeValue {
+    AttributeValue::S(s.into())
+}
+
+pub(crate) fn number(n: u64) -> AttributeValue {
+    AttributeValue::N(n.to_string())
+}
+
+/// The `version` attribute of a stored item (e.g. the old item a failed condition returns).
+pub(crate) fn version_of(
+    table: &str,
+    what: &'static str,
+    key_names: &[&str],
+    item: &Item,
+    attr: &str,
+) -> Result<u64, StoreError> {
+    match item.get(attr) {
+        Some(AttributeValue::N(n)) => n.parse::<u64>().map_err(|e| Box::new(e) as Source),
+        Some(other) => Err(format!("`{attr}` is {other:?}, not a number").into()),
+        None => Err(format!("`{attr}` is missing").into()),
+    }
+    .map_err(|source| {
+        StoreError::unavailable(CorruptItem {
+            table: table.to_owned(),
+            key: describe_key(item, key_names),
+            what,
+            source,
+        })
+    })
+}
+
+/// `owner=u-1, id=01J…` from the key attributes, for error messages.
+fn describe_key(item: &Item, names: &[&str]) -> String {
+    names
+        .iter()
+        .map(|name| match item.get(*name) {
+            Some(AttributeValue::S(s)) => format!("{name}={s}"),
+            _ => format!("{name}=?"),
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeSet;
+
+    fn full_task() -> Task {
+        let at = domain::now();
+        Task {
+            owner: UserId::parse("u-1").unwrap(),
+            id: TaskId::generate(at),
+            title: Title::parse("a title").unwrap(),
+            description: Some(Description::parse("words").unwrap()),
+            status: Status::InProgress,
+            created_at: at,
+            updated_at: at,
+            version: Version(7),
+        }
+    }
+
+    fn full_profile() -> Profile {
+        let at = domain::now();
+        Profile {
+            user_id: UserId::parse("u-1").unwrap(),
+            display_name: DisplayName::parse("Ada").unwrap(),
+            email: Some(Email::parse("ada@example.com").unwrap()),
+            created_at: at,
+            updated_at: at,
+            version: 3,
+        }
+    }
+
+    #[test]
+    fn the_item_structs_write_exactly_the_attribute_names_of_the_schema() {
+        let task: BTreeSet<_> = task_to_item(&full_task()).unwrap().into_keys().collect();
+        assert_eq!(task, schema::TASK_ATTRIBUTES.iter().map(|s| s.to_string()).collect());
+        let profile: BTreeSet<_> = profile_to_item(&full_profile()).unwrap().into_keys().collect();
+        assert_eq!(profile, schema::USER_ATTRIBUTES.iter().map(|s| s.to_string()).collect());
+    }
+
+    #[test]
+    fn a_task_round_trips_through_its_item_with_status_and_index_key_spelt_the_wire_way() {
+        let t = full_task();
+        let item = task_to_item(&t).unwrap();
+        assert_eq!(item[schema::TASK_STATUS], AttributeValue::S("in_progress".into()));
+        assert_eq!(item[schema::TASK_OWNER_STATUS], AttributeValue::S("u-1#in_progress".into()));
+        assert_eq!(item[schema::TASK_VERSION], AttributeValue::N("7".into()));
+        assert_eq!(item[schema::TASK_UPDATED_AT], timestamp(t.updated_at).unwrap());
+        assert_eq!(task_from_item("T", item).unwrap(), t);
+    }
+
+    #[test]
+    fn absent_options_are_absent_attributes_not_nulls() {
+        let mut t = full_task();
+        t.description = None;
+        let item = task_to_item(&t).unwrap();
+        assert!(!item.contains_key(schema::TASK_DESCRIPTION));
+        assert_eq!(task_from_item("T", item).unwrap(), t);
+        let mut p = full_profile();
+        p.email = None;
+        let item = profile_to_item(&p).unwrap();
+        assert!(!item.contains_key(schema::USER_EMAIL));
+        assert_eq!(profile_from_item("U", item).unwrap(), p);
+    }
+
+    #[test]
+    fn an_item_the_domain_refuses_is_a_corrupt_item_naming_its_key() {
+        let cases: [(&str, AttributeValue); 5] = [
+            (schema::TASK_TITLE, string("   ")),
+            (schema::TASK_STATUS, string("finished")),
+            (schema::TASK_VERSION, string("seven")),
+            (schema::TASK_CREATED_AT, string("yesterday")),
+            (schema::TASK_OWNER_STATUS, string("u-1#done")),
+        ];
+        for (attr, value) in cases {
+            let t = full_task();
+            let mut item = task_to_item(&t).unwrap();
+            item.insert(attr.to_owned(), value);
+            let err = task_from_item("Tasks", item).unwrap_err();
+            let StoreError::Unavailable(source) = &err else { panic!("{attr}: {err:?}") };
+            let corrupt = source.downcast_ref::<CorruptItem>().expect("a CorruptItem");
+            assert_eq!(corrupt.key, format!("owner=u-1, id={}", t.id), "{attr}");
+            assert!(corrupt.source().is_some(), "{attr}: the cause is kept");
+        }
+    }
+}

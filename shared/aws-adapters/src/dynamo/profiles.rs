@@ -1,0 +1,143 @@
+//! The users table and the three profile ports: one item per user, keyed by `user_id`.
+
+use super::error::{call_failed, condition_failed};
+use super::item::{CorruptItem, Item, number, profile_from_item, profile_to_item, string, timestamp};
+use super::schema::*;
+use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::operation::put_item::PutItemError;
+use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
+use aws_sdk_dynamodb::types::{ReturnValue, ReturnValuesOnConditionCheckFailure};
+use domain::ports::{ProfileGet, ProfilePut, ProfileUpdate};
+use domain::{Profile, ProfilePatch, StoreError, Timestamp, UserId};
+use std::collections::HashMap;
+
+/// The users table (`USERS_TABLE`): partition key `user_id`.
+#[derive(Debug, Clone)]
+pub struct DynamoProfiles {
+    client: Client,
+    table: String,
+}
+
+impl DynamoProfiles {
+    pub fn new(client: Client, table: impl Into<String>) -> Self {
+        Self { client, table: table.into() }
+    }
+
+    pub fn table(&self) -> &str {
+        &self.table
+    }
+
+    fn key(user: &UserId) -> Item {
+        HashMap::from([(USER_ID.to_owned(), string(user.as_str()))])
+    }
+}
+
+impl ProfileGet for DynamoProfiles {
+    async fn get_profile(&self, user: &UserId) -> Result<Option<Profile>, StoreError> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(Self::key(user)))
+            // The profile created on first use reads back on the very next request.
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| call_failed("GetItem", &self.table, e))?;
+        out.item.map(|raw| profile_from_item(&self.table, raw)).transpose()
+    }
+}
+
+impl ProfilePut for DynamoProfiles {
+    async fn put_profile(&self, profile: &Profile) -> Result<(), StoreError> {
+        let result = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(profile_to_item(profile)?))
+            .condition_expression("attribute_not_exists(#user_id)")
+            .expression_attribute_names("#user_id", USER_ID)
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(e) if matches!(e.as_service_error(), Some(PutItemError::ConditionalCheckFailedException(_))) => {
+                Err(StoreError::AlreadyExists)
+            }
+            Err(e) => Err(call_failed("PutItem", &self.table, e)),
+        }
+    }
+}
+
+impl ProfileUpdate for DynamoProfiles {
+    async fn update_profile(&self, user: &UserId, patch: &ProfilePatch, now: Timestamp) -> Result<Profile, StoreError> {
+        let mut names = HashMap::from([
+            ("#user_id".to_owned(), USER_ID.to_owned()),
+            ("#updated_at".to_owned(), USER_UPDATED_AT.to_owned()),
+            ("#version".to_owned(), USER_VERSION.to_owned()),
+        ]);
+        let mut values = HashMap::from([(":updated_at".to_owned(), timestamp(now)?), (":one".to_owned(), number(1))]);
+        let mut set = vec!["#updated_at = :updated_at", "#version = #version + :one"];
+        let mut remove = Vec::new();
+        if let Some(name) = &patch.display_name {
+            names.insert("#display_name".to_owned(), USER_DISPLAY_NAME.to_owned());
+            values.insert(":display_name".to_owned(), string(name.as_str()));
+            set.push("#display_name = :display_name");
+        }
+        match &patch.email {
+            None => {}
+            Some(Some(email)) => {
+                names.insert("#email".to_owned(), USER_EMAIL.to_owned());
+                values.insert(":email".to_owned(), string(email.as_str()));
+                set.push("#email = :email");
+            }
+            Some(None) => {
+                names.insert("#email".to_owned(), USER_EMAIL.to_owned());
+                remove.push("#email");
+            }
+        }
+        let mut expression = format!("SET {}", set.join(", "));
+        if !remove.is_empty() {
+            expression.push_str(&format!(" REMOVE {}", remove.join(", ")));
+        }
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(Self::key(user)))
+            .update_expression(expression)
+            // Without it UpdateItem would create a half profile; a user without one is NotFound.
+            .condition_expression("attribute_exists(#user_id)")
+            .set_expression_attribute_names(Some(names))
+            .set_expression_attribute_values(Some(values))
+            .return_values(ReturnValue::AllNew)
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+            .send()
+            .await;
+        match result {
+            Ok(out) => {
+                let raw = out.attributes.filter(|a| !a.is_empty()).ok_or_else(|| {
+                    StoreError::unavailable(CorruptItem {
+                        table: self.table.clone(),
+                        key: format!("{USER_ID}={user}"),
+                        what: "profile",
+                        source: "UpdateItem with ReturnValues=ALL_NEW returned no attributes".into(),
+                    })
+                })?;
+                profile_from_item(&self.table, raw)
+            }
+            Err(e) => match e.as_service_error() {
+                Some(UpdateItemError::ConditionalCheckFailedException(failed)) => Err(condition_failed(
+                    "UpdateItem",
+                    &self.table,
+                    "profile",
+                    &[USER_ID],
+                    USER_VERSION,
+                    failed.item(),
+                    None,
+                )),
+                _ => Err(call_failed("UpdateItem", &self.table, e)),
+            },
+        }
+    }
+}

@@ -1,0 +1,194 @@
+//! Hosting on AWS Lambda: what every function's `main` does before it hands its handler to `lambda_runtime`.
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), lambda_runtime::Error> {
+//! aws_adapters::lambda::init_tracing();
+//! let config = aws_adapters::lambda::sdk_config().await;
+//! let tasks = aws_adapters::lambda::tasks_from_env(&config)?; // reads TASKS_TABLE
+//! # let _ = tasks; Ok(()) }
+//! ```
+//!
+//! Start-up stays cheap (a function must reach its first poll of the runtime API within ~12 ms): nothing here
+//! makes a network call. Loading the SDK configuration reads environment variables only (Lambda sets
+//! `AWS_REGION` and the credential variables); the HTTP client and credentials are resolved on first use.
+
+use crate::dynamo::{DynamoProfiles, DynamoTasks};
+use aws_config::{BehaviorVersion, SdkConfig};
+use tracing_subscriber::EnvFilter;
+use tracing_subscriber::fmt::MakeWriter;
+
+/// The log level (or a full `tracing` filter such as `info,aws_smithy_runtime=warn`); `info` when unset.
+pub const LOG_LEVEL_ENV: &str = "LOG_LEVEL";
+/// The tasks table's name, from `template.yaml`.
+pub const TASKS_TABLE_ENV: &str = "TASKS_TABLE";
+/// The users table's name, from `template.yaml`.
+pub const USERS_TABLE_ENV: &str = "USERS_TABLE";
+
+/// The key that seals list page tokens (`list-tasks`).
+pub const PAGE_TOKEN_SECRET_ENV: &str = "PAGE_TOKEN_SECRET";
+
+const DEFAULT_LOG_LEVEL: &str = "info";
+
+/// A required environment variable that is missing or not UTF-8.
+#[derive(Debug, thiserror::Error)]
+pub enum EnvError {
+    #[error("the environment variable `{0}` is not set; the function's configuration (template.yaml) must set it")]
+    Missing(String),
+    #[error("the environment variable `{0}` is not valid UTF-8")]
+    NotUnicode(String),
+}
+
+/// JSON log lines on stdout, one per event, with the level from [`LOG_LEVEL_ENV`]. Each line carries the current
+/// span's fields: `lambda_runtime` runs every invocation inside a span with the `requestId`, so every line an
+/// invocation logs can be found by its request id. Calling it twice is harmless (the first subscriber stays).
+pub fn init_tracing() {
+    let (filter, bad_level) = filter_from(std::env::var(LOG_LEVEL_ENV).ok().as_deref());
+    let installed = tracing::subscriber::set_global_default(json_subscriber(filter, std::io::stdout)).is_ok();
+    if let (true, Some((value, err))) = (installed, bad_level) {
+        tracing::warn!(%value, error = %err, "{LOG_LEVEL_ENV} is not a valid level or filter; logging at {DEFAULT_LOG_LEVEL}");
+    }
+}
+
+/// The filter for `value`, or the default with the reason `value` was refused.
+fn filter_from(value: Option<&str>) -> (EnvFilter, Option<(String, tracing_subscriber::filter::ParseError)>) {
+    let value = value.map(str::trim).filter(|v| !v.is_empty()).unwrap_or(DEFAULT_LOG_LEVEL);
+    match EnvFilter::try_new(value) {
+        Ok(filter) => (filter, None),
+        Err(err) => (EnvFilter::new(DEFAULT_LOG_LEVEL), Some((value.to_owned(), err))),
+    }
+}
+
+fn json_subscriber<W>(filter: EnvFilter, writer: W) -> impl tracing::Subscriber + Send + Sync
+where
+    W: for<'w> MakeWriter<'w> + Send + Sync + 'static,
+{
+    tracing_subscriber::fmt()
+        .json()
+        // Fields at the top level (`"message"`, `"requestId"` in `"span"`), not nested under `"fields"`.
+        .flatten_event(true)
+        .with_current_span(true)
+        // The current span is enough (the invocation's); the whole list would repeat it on every line.
+        .with_span_list(false)
+        .with_ansi(false)
+        .with_env_filter(filter)
+        .with_writer(writer)
+        .finish()
+}
+
+/// The SDK configuration from the Lambda environment (region, credentials chain). No network call: the
+/// credentials Lambda provides are environment variables, read when the first request is signed.
+pub async fn sdk_config() -> SdkConfig {
+    aws_config::defaults(BehaviorVersion::latest()).load().await
+}
+
+/// The value of environment variable `name`, or an error that names it.
+pub fn required_env(name: &str) -> Result<String, lambda_runtime::Error> {
+    match std::env::var(name) {
+        Ok(value) if !value.trim().is_empty() => Ok(value),
+        Ok(_) | Err(std::env::VarError::NotPresent) => Err(EnvError::Missing(name.to_owned()).into()),
+        Err(std::env::VarError::NotUnicode(_)) => Err(EnvError::NotUnicode(name.to_owned()).into()),
+    }
+}
+
+/// Serves `handler` on the Lambda Runtime API until the sandbox is shut down. Handlers answer every event (their
+/// failures are HTTP responses), so the runtime only reports events that do not deserialise.
+pub async fn serve<E, R, F, Fut>(handler: F) -> Result<(), lambda_runtime::Error>
+where
+    E: serde::de::DeserializeOwned + Send,
+    R: serde::Serialize,
+    F: Fn(E) -> Fut,
+    Fut: std::future::Future<Output = R>,
+{
+    let handler = &handler;
+    lambda_runtime::run(lambda_runtime::service_fn(move |event: lambda_runtime::LambdaEvent<E>| async move {
+        Ok::<R, std::convert::Infallible>(handler(event.payload).await)
+    }))
+    .await
+}
+
+/// The page-token key from `PAGE_TOKEN_SECRET` (a Secrets Manager value, through a dynamic reference).
+pub fn page_key_from_env() -> Result<domain::PageKey, lambda_runtime::Error> {
+    Ok(domain::PageKey::new(required_env(PAGE_TOKEN_SECRET_ENV)?.into_bytes())?)
+}
+
+/// The tasks store on the table named by [`TASKS_TABLE_ENV`].
+pub fn tasks_from_env(config: &SdkConfig) -> Result<DynamoTasks, lambda_runtime::Error> {
+    Ok(DynamoTasks::new(aws_sdk_dynamodb::Client::new(config), required_env(TASKS_TABLE_ENV)?))
+}
+
+/// The profiles store on the table named by [`USERS_TABLE_ENV`].
+pub fn profiles_from_env(config: &SdkConfig) -> Result<DynamoProfiles, lambda_runtime::Error> {
+    Ok(DynamoProfiles::new(aws_sdk_dynamodb::Client::new(config), required_env(USERS_TABLE_ENV)?))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+    use std::sync::{Arc, Mutex};
+
+    #[derive(Clone, Default)]
+    struct Buffer(Arc<Mutex<Vec<u8>>>);
+
+    impl Write for Buffer {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().map_err(|_| std::io::Error::other("poisoned"))?.extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    impl<'a> MakeWriter<'a> for Buffer {
+        type Writer = Buffer;
+        fn make_writer(&'a self) -> Self::Writer {
+            self.clone()
+        }
+    }
+
+    fn lines(buffer: &Buffer) -> Vec<serde_json::Value> {
+        let bytes = buffer.0.lock().unwrap().clone();
+        String::from_utf8(bytes).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect()
+    }
+
+    #[test]
+    fn log_lines_are_json_and_carry_the_invocation_request_id() {
+        let buffer = Buffer::default();
+        let (filter, bad) = filter_from(None);
+        assert!(bad.is_none());
+        tracing::subscriber::with_default(json_subscriber(filter, buffer.clone()), || {
+            // The span lambda_runtime opens around each invocation (lambda_runtime::layers::trace::request_span).
+            let span = tracing::info_span!("Lambda runtime invoke", requestId = "req-123");
+            let _entered = span.enter();
+            tracing::info!(task = "t1", "handled");
+            tracing::debug!("not at info");
+        });
+        let lines = lines(&buffer);
+        assert_eq!(lines.len(), 1, "{lines:?}");
+        let line = &lines[0];
+        assert_eq!(line["level"], "INFO");
+        assert_eq!(line["message"], "handled");
+        assert_eq!(line["task"], "t1");
+        assert_eq!(line["span"]["requestId"], "req-123", "{line}");
+        let raw = line.to_string();
+        assert!(!raw.contains('\u{1b}'), "no ANSI escapes: {raw}");
+    }
+
+    #[test]
+    fn the_level_comes_from_the_variable_and_a_bad_value_falls_back_to_info() {
+        let buffer = Buffer::default();
+        let (filter, bad) = filter_from(Some("debug"));
+        assert!(bad.is_none());
+        tracing::subscriber::with_default(json_subscriber(filter, buffer.clone()), || tracing::debug!("shown"));
+        assert_eq!(lines(&buffer).len(), 1);
+        let (_, bad) = filter_from(Some("aws_adapters=extremely"));
+        assert!(bad.is_some());
+    }
+
+    #[test]
+    fn a_missing_variable_is_an_error_naming_it() {
+        let err = required_env("AWS_ADAPTERS_TEST_SURELY_UNSET").unwrap_err();
+        assert!(err.to_string().contains("`AWS_ADAPTERS_TEST_SURELY_UNSET` is not set"), "{err}");
+    }
+}

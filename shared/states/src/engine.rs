@@ -1,0 +1,1343 @@
+//! The interpreter: runs a [`StateMachine`] against an input, calling Tasks
+//! through a [`TaskInvoker`], waiting on a [`Clock`], recording history, and
+//! honouring Retry/Catch, timeouts and aborts.
+
+use crate::choice::parse_timestamp;
+use crate::clock::{Clock, format_time};
+use crate::context::{ContextObject, Env, ExecutionInfo, Vars};
+use crate::definition::{
+    Catcher, Dyn, Kind, Machine, MapSpec, PathOpt, State, StateMachine, Text, Wait, error_matches,
+};
+use crate::error::{ErrorInfo, names};
+use crate::history::{EventDetails, EventSink, HistoryEvent, PayloadDetails, Recorder, json_text, resource_parts};
+use crate::jsonata;
+use crate::resume::ResumePoint;
+use crate::task::{Heartbeat, TaskContext, TaskInvoker};
+use crate::template::{Lang, Template};
+use futures::StreamExt;
+use rand::Rng;
+use serde::Serialize;
+use serde_json::{Map, Value};
+use std::collections::BTreeMap;
+use std::future::Future;
+use std::pin::{Pin, pin};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::task::Poll;
+use std::time::Duration;
+use time::OffsetDateTime;
+
+/// Lets the embedder stop a running execution (`StopExecution`).
+#[derive(Debug, Clone, Default)]
+pub struct AbortHandle {
+    inner: Arc<AbortInner>,
+}
+
+#[derive(Debug, Default)]
+struct AbortInner {
+    flag: AtomicBool,
+    notify: tokio::sync::Notify,
+}
+
+impl AbortHandle {
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Asks the execution to stop; it ends with status ABORTED at its next
+    /// transition, or at once if it is waiting or running a task.
+    pub fn abort(&self) {
+        self.inner.flag.store(true, Ordering::SeqCst);
+        self.inner.notify.notify_waiters();
+    }
+    pub fn is_aborted(&self) -> bool {
+        self.inner.flag.load(Ordering::SeqCst)
+    }
+    async fn wait(&self) {
+        loop {
+            let notified = self.inner.notify.notified();
+            if self.is_aborted() {
+                return;
+            }
+            notified.await;
+        }
+    }
+}
+
+/// How to run an execution. `Default` gives a random name, no history and no sink.
+#[derive(Clone, Default)]
+pub struct RunOptions {
+    /// `$$.Execution.Name`; a UUID when absent.
+    pub execution_name: Option<String>,
+    /// `$$.StateMachine.Id`; a local ARN when absent.
+    pub state_machine_arn: Option<String>,
+    /// `$$.Execution.RoleArn`.
+    pub role_arn: Option<String>,
+    /// Keep the history and return it in [`Outcome::history`].
+    pub record_history: bool,
+    /// Receives each history event as it happens.
+    pub sink: Option<Arc<dyn EventSink>>,
+    /// Lets the embedder abort the execution.
+    pub abort: Option<AbortHandle>,
+    /// Fails the execution after this many state transitions (a guard against
+    /// endless loops); 1,000,000 when absent.
+    pub max_transitions: Option<u64>,
+    /// The largest state input/output or task result, in bytes of JSON, before
+    /// States.DataLimitExceeded; AWS's 256 KiB when absent (`Some(usize::MAX)`
+    /// turns the check off).
+    pub payload_limit_bytes: Option<usize>,
+}
+
+impl std::fmt::Debug for RunOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RunOptions")
+            .field("execution_name", &self.execution_name)
+            .field("state_machine_arn", &self.state_machine_arn)
+            .field("record_history", &self.record_history)
+            .field("sink", &self.sink.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+/// How an execution ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum Status {
+    Succeeded,
+    Failed,
+    TimedOut,
+    Aborted,
+}
+
+/// The result of [`run`]: serialises as `{"status": "SUCCEEDED", "output": …}`
+/// or `{"status": "FAILED", "error": …, "cause": …}`, plus `history` if kept.
+#[derive(Debug, Clone, Serialize)]
+pub struct Outcome {
+    pub status: Status,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub output: Option<Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cause: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub history: Option<Vec<HistoryEvent>>,
+    /// `$$.Execution.Id` of this run.
+    #[serde(skip)]
+    pub execution_arn: String,
+}
+
+/// Why a branch of execution stopped without an output.
+enum Halt {
+    Error(ErrorInfo),
+    Aborted,
+    TimedOut,
+}
+
+impl From<ErrorInfo> for Halt {
+    fn from(e: ErrorInfo) -> Self {
+        Halt::Error(e)
+    }
+}
+
+type Flow<T> = Result<T, Halt>;
+/// A state's output, its next state (`None` at the end) and the variables it
+/// assigned, rendered for the StateExited event.
+type Step = (Value, Option<usize>, Option<BTreeMap<String, String>>);
+type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// Per-branch state: the variable scope and the last event id, so each
+/// Parallel branch / Map iteration chains its own `previousEventId`s.
+struct Frame {
+    vars: Vars,
+    prev: u64,
+}
+
+enum Guarded<T> {
+    Done(T),
+    Aborted,
+    TaskTimedOut,
+    HeartbeatTimedOut,
+    ExecutionTimedOut,
+}
+
+struct Engine<'r, I, C> {
+    invoker: &'r I,
+    clock: &'r C,
+    exec: ExecutionInfo,
+    rec: Recorder,
+    abort: AbortHandle,
+    deadline: Option<OffsetDateTime>,
+    transitions: AtomicU64,
+    max_transitions: u64,
+    payload_limit: usize,
+}
+
+/// AWS's payload quota for state input, output and task results.
+pub const AWS_PAYLOAD_LIMIT_BYTES: usize = 256 * 1024;
+
+/// Counts serialised bytes without keeping them.
+struct ByteCounter(usize);
+
+impl std::io::Write for ByteCounter {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0 += buf.len();
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Runs `machine` on `input` to completion (or abort/timeout).
+pub async fn run<I: TaskInvoker, C: Clock>(
+    machine: &StateMachine,
+    input: Value,
+    invoker: &I,
+    clock: &C,
+    options: RunOptions,
+) -> Outcome {
+    let start = Start {
+        state: machine.root.start,
+        input: input.clone(),
+        execution_input: input,
+        start_time: None,
+        vars: Vars::new(),
+        last_event_id: 0,
+    };
+    run_from(machine, start, invoker, clock, options).await
+}
+
+/// Continues an interrupted execution from a [`ResumePoint`] (built from its
+/// persisted history with [`ResumePoint::from_history`]): the state that was
+/// running is entered again from its input, so its Task may run twice.
+pub async fn resume<I: TaskInvoker, C: Clock>(
+    machine: &StateMachine,
+    point: ResumePoint,
+    invoker: &I,
+    clock: &C,
+    options: RunOptions,
+) -> Outcome {
+    let Some(state) = machine.root.states.iter().position(|s| s.name == point.state) else {
+        return Outcome {
+            status: Status::Failed,
+            output: None,
+            error: Some(names::RUNTIME.into()),
+            cause: Some(format!("cannot resume: '{}' is not a top-level state of this state machine", point.state)),
+            history: None,
+            execution_arn: String::new(),
+        };
+    };
+    let start = Start {
+        state,
+        input: point.input,
+        execution_input: point.execution_input,
+        start_time: point.start_time,
+        vars: point.variables,
+        last_event_id: point.last_event_id,
+    };
+    run_from(machine, start, invoker, clock, options).await
+}
+
+/// Where a run begins: the start state for a new execution, or the state a
+/// resumed one was in.
+struct Start {
+    state: usize,
+    input: Value,
+    execution_input: Value,
+    start_time: Option<OffsetDateTime>,
+    vars: Vars,
+    last_event_id: u64,
+}
+
+async fn run_from<I: TaskInvoker, C: Clock>(
+    machine: &StateMachine,
+    from: Start,
+    invoker: &I,
+    clock: &C,
+    options: RunOptions,
+) -> Outcome {
+    let resuming = from.last_event_id > 0;
+    let start = from.start_time.unwrap_or_else(|| clock.now());
+    let name = options.execution_name.clone().unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+    let sm_arn = options
+        .state_machine_arn
+        .clone()
+        .unwrap_or_else(|| "arn:aws:states:us-east-1:123456789012:stateMachine:local".to_string());
+    let exec_arn = format!("{}:{name}", sm_arn.replacen(":stateMachine:", ":execution:", 1));
+    let sm_name = sm_arn.rsplit(':').next().unwrap_or("local").to_string();
+    let role_arn = options.role_arn.clone().unwrap_or_else(|| "arn:aws:iam::123456789012:role/local".to_string());
+    let exec = ExecutionInfo {
+        id: exec_arn.clone(),
+        name,
+        input: from.execution_input,
+        start_time: format_time(start),
+        role_arn: role_arn.clone(),
+        state_machine_id: sm_arn,
+        state_machine_name: sm_name,
+    };
+    let engine = Engine {
+        invoker,
+        clock,
+        exec,
+        rec: Recorder::new(options.record_history, options.sink.clone(), from.last_event_id),
+        abort: options.abort.clone().unwrap_or_default(),
+        deadline: machine
+            .timeout_seconds
+            .and_then(|s| start.checked_add(time::Duration::seconds(s.min(i64::MAX as u64) as i64))),
+        transitions: AtomicU64::new(0),
+        max_transitions: options.max_transitions.unwrap_or(1_000_000),
+        payload_limit: options.payload_limit_bytes.unwrap_or(AWS_PAYLOAD_LIMIT_BYTES),
+    };
+    let input = from.input;
+    let prev = if resuming {
+        from.last_event_id
+    } else {
+        engine.rec.emit(
+            0,
+            start,
+            || "ExecutionStarted".into(),
+            || {
+                Some(EventDetails::ExecutionStarted {
+                    input: json_text(&input),
+                    input_details: PayloadDetails::default(),
+                    role_arn,
+                })
+            },
+        )
+    };
+    let mut frame = Frame { vars: from.vars, prev };
+    let result = engine.run_machine(&machine.root, from.state, input, &mut frame).await;
+    let now = clock.now();
+    let mut outcome = Outcome {
+        status: Status::Succeeded,
+        output: None,
+        error: None,
+        cause: None,
+        history: None,
+        execution_arn: exec_arn,
+    };
+    match result {
+        Ok(out) => {
+            engine.rec.emit(
+                frame.prev,
+                now,
+                || "ExecutionSucceeded".into(),
+                || {
+                    Some(EventDetails::ExecutionSucceeded {
+                        output: json_text(&out),
+                        output_details: PayloadDetails::default(),
+                    })
+                },
+            );
+            outcome.output = Some(out);
+        }
+        Err(Halt::Error(e)) => {
+            engine.rec.emit(
+                frame.prev,
+                now,
+                || "ExecutionFailed".into(),
+                || Some(EventDetails::ExecutionFailed { error: e.error.clone(), cause: e.cause.clone() }),
+            );
+            outcome.status = Status::Failed;
+            outcome.error = Some(e.error).filter(|s| !s.is_empty());
+            outcome.cause = Some(e.cause).filter(|s| !s.is_empty());
+        }
+        Err(Halt::TimedOut) => {
+            engine.rec.emit(
+                frame.prev,
+                now,
+                || "ExecutionTimedOut".into(),
+                || {
+                    Some(EventDetails::ExecutionTimedOut {
+                        error: names::TIMEOUT.into(),
+                        cause: "The execution exceeded its TimeoutSeconds".into(),
+                    })
+                },
+            );
+            outcome.status = Status::TimedOut;
+            outcome.error = Some(names::TIMEOUT.into());
+            outcome.cause = Some("The execution exceeded its TimeoutSeconds".into());
+        }
+        Err(Halt::Aborted) => {
+            engine.rec.emit(
+                frame.prev,
+                now,
+                || "ExecutionAborted".into(),
+                || {
+                    Some(EventDetails::ExecutionAborted {
+                        error: "States.Aborted".into(),
+                        cause: "The execution was aborted".into(),
+                    })
+                },
+            );
+            outcome.status = Status::Aborted;
+        }
+    }
+    if options.record_history {
+        let mut h = engine.rec.take();
+        h.sort_by_key(|e| e.id);
+        outcome.history = Some(h);
+    }
+    outcome
+}
+
+fn lang_states(input: &Value, ctx: &ContextObject<'_>, result: Option<&Value>, error_output: Option<&Value>) -> Value {
+    let mut m = Map::with_capacity(4);
+    m.insert("input".into(), input.clone());
+    m.insert("context".into(), ctx.value().clone());
+    if let Some(r) = result {
+        m.insert("result".into(), r.clone());
+    }
+    if let Some(e) = error_output {
+        m.insert("errorOutput".into(), e.clone());
+    }
+    Value::Object(m)
+}
+
+fn apply_input_path(p: &PathOpt, env: &Env<'_>) -> Result<Value, ErrorInfo> {
+    match p {
+        PathOpt::Default => Ok(env.input.clone()),
+        PathOpt::Null => Ok(Value::Object(Map::new())),
+        PathOpt::Path(p) => env.resolve(p).map(|v| v.into_owned()),
+    }
+}
+
+fn apply_result_path(p: &PathOpt, raw: &Value, result: Value) -> Result<Value, ErrorInfo> {
+    match p {
+        PathOpt::Default => Ok(result),
+        PathOpt::Null => Ok(raw.clone()),
+        PathOpt::Path(path) => {
+            let mut out = raw.clone();
+            path.assign(&mut out, result).map_err(|why| ErrorInfo::new(names::RESULT_PATH_MATCH_FAILURE, why))?;
+            Ok(out)
+        }
+    }
+}
+
+fn apply_output_path(p: &PathOpt, value: Value, ctx: &ContextObject<'_>, vars: &Vars) -> Result<Value, ErrorInfo> {
+    match p {
+        PathOpt::Default => Ok(value),
+        PathOpt::Null => Ok(Value::Object(Map::new())),
+        PathOpt::Path(path) => {
+            let env = Env { input: &value, context: ctx, vars };
+            env.resolve(path).map(|v| v.into_owned())
+        }
+    }
+}
+
+fn as_seconds(v: &Value, what: &str) -> Result<u64, ErrorInfo> {
+    v.as_u64().ok_or_else(|| ErrorInfo::runtime(format!("{what} must be a non-negative integer, got {v}")))
+}
+
+impl<'r, I: TaskInvoker, C: Clock> Engine<'r, I, C> {
+    /// States.DataLimitExceeded when `v` serialises to more than the limit.
+    fn check_size(&self, v: &Value, what: &str, state: &str) -> Result<(), ErrorInfo> {
+        if self.payload_limit == usize::MAX {
+            return Ok(());
+        }
+        let mut c = ByteCounter(0);
+        // Writing to a counter cannot fail; a failure would only undercount.
+        let _ = serde_json::to_writer(&mut c, v);
+        if c.0 > self.payload_limit {
+            return Err(ErrorInfo::new(
+                names::DATA_LIMIT_EXCEEDED,
+                format!(
+                    "The {what} of state '{state}' is {} bytes, over the limit of {} bytes",
+                    c.0, self.payload_limit
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    fn emit(&self, frame: &mut Frame, ty: impl FnOnce() -> String, details: impl FnOnce() -> Option<EventDetails>) {
+        frame.prev = self.rec.emit(frame.prev, self.clock.now(), ty, details);
+    }
+
+    /// Evaluates an `Assign` template with the values from before this state
+    /// and then stores the results, so assignments never see each other.
+    fn assign(
+        &self,
+        t: Option<&Template>,
+        env: &Env<'_>,
+        states: Option<&Value>,
+    ) -> Result<Option<Map<String, Value>>, ErrorInfo> {
+        let Some(t) = t else { return Ok(None) };
+        match t.eval(env, states)? {
+            Value::Object(m) => Ok(Some(m)),
+            other => Err(ErrorInfo::runtime(format!("Assign must produce an object, got {other}"))),
+        }
+    }
+
+    fn store(frame: &mut Frame, assigned: Option<Map<String, Value>>) -> Option<BTreeMap<String, String>> {
+        let m = assigned?;
+        let mut shown = BTreeMap::new();
+        for (k, v) in m {
+            shown.insert(k.clone(), v.to_string());
+            frame.vars.insert(k, v);
+        }
+        Some(shown)
+    }
+
+    /// Runs a future, giving up if the execution is aborted, the task's own
+    /// timeout passes, or the execution deadline passes. The timer is only
+    /// started if the future is not ready at once, so a virtual clock does
+    /// not jump forward for tasks that complete immediately.
+    async fn guard<F: Future>(
+        &self,
+        fut: F,
+        task_timeout: Option<Duration>,
+        heartbeat: Option<(Duration, &Heartbeat)>,
+    ) -> Guarded<F::Output> {
+        let exec_left = self.deadline.map(|d| {
+            let left = d - self.clock.now();
+            if left.is_negative() { Duration::ZERO } else { left.unsigned_abs() }
+        });
+        let (limit, is_exec) = match (task_timeout, exec_left) {
+            (Some(t), Some(e)) if e < t => (Some(e), true),
+            (Some(t), _) => (Some(t), false),
+            (None, Some(e)) => (Some(e), true),
+            (None, None) => (None, false),
+        };
+        let mut fut = pin!(fut);
+        let mut abort = pin!(self.abort.wait());
+        let mut timer: Option<Pin<Box<dyn Future<Output = ()> + Send + '_>>> = None;
+        let mut watch: Option<Pin<Box<dyn Future<Output = ()> + Send + '_>>> = None;
+        std::future::poll_fn(|cx| {
+            if let Poll::Ready(v) = fut.as_mut().poll(cx) {
+                return Poll::Ready(Guarded::Done(v));
+            }
+            if abort.as_mut().poll(cx).is_ready() {
+                return Poll::Ready(Guarded::Aborted);
+            }
+            if let Some(l) = limit {
+                let t = timer.get_or_insert_with(|| Box::pin(self.clock.sleep(l)));
+                if t.as_mut().poll(cx).is_ready() {
+                    return Poll::Ready(if is_exec { Guarded::ExecutionTimedOut } else { Guarded::TaskTimedOut });
+                }
+            }
+            if let Some((every, hb)) = heartbeat {
+                let w = watch.get_or_insert_with(|| Box::pin(self.watch_heartbeat(every, hb)));
+                if w.as_mut().poll(cx).is_ready() {
+                    return Poll::Ready(Guarded::HeartbeatTimedOut);
+                }
+            }
+            Poll::Pending
+        })
+        .await
+    }
+
+    /// Completes when `every` passes without a heartbeat.
+    async fn watch_heartbeat(&self, every: Duration, hb: &Heartbeat) {
+        loop {
+            let before = hb.beats();
+            let mut beat = pin!(hb.notified());
+            let mut sleep = pin!(self.clock.sleep(every));
+            let got_beat = std::future::poll_fn(|cx| {
+                if beat.as_mut().poll(cx).is_ready() {
+                    return Poll::Ready(true);
+                }
+                if sleep.as_mut().poll(cx).is_ready() {
+                    return Poll::Ready(hb.beats() != before);
+                }
+                Poll::Pending
+            })
+            .await;
+            if !got_beat {
+                return;
+            }
+        }
+    }
+
+    /// Sleeps, ending early with TimedOut if the execution deadline comes
+    /// first, or Aborted if the embedder aborts.
+    async fn sleep(&self, d: Duration) -> Flow<()> {
+        if self.abort.is_aborted() {
+            return Err(Halt::Aborted);
+        }
+        if let Some(dl) = self.deadline {
+            let left = dl - self.clock.now();
+            let left = if left.is_negative() { Duration::ZERO } else { left.unsigned_abs() };
+            if d > left {
+                return match self.guard(self.clock.sleep(left), None, None).await {
+                    Guarded::Aborted => Err(Halt::Aborted),
+                    _ => Err(Halt::TimedOut),
+                };
+            }
+        }
+        match self.guard(self.clock.sleep(d), None, None).await {
+            Guarded::Done(()) => Ok(()),
+            Guarded::Aborted => Err(Halt::Aborted),
+            Guarded::TaskTimedOut | Guarded::HeartbeatTimedOut | Guarded::ExecutionTimedOut => Err(Halt::TimedOut),
+        }
+    }
+
+    fn run_machine<'a>(
+        &'a self,
+        m: &'a Machine,
+        first: usize,
+        input: Value,
+        frame: &'a mut Frame,
+    ) -> BoxFuture<'a, Flow<Value>> {
+        Box::pin(async move {
+            let mut i = first;
+            let mut input = input;
+            loop {
+                if self.abort.is_aborted() {
+                    return Err(Halt::Aborted);
+                }
+                if self.transitions.fetch_add(1, Ordering::Relaxed) >= self.max_transitions {
+                    return Err(Halt::Error(ErrorInfo::runtime(format!(
+                        "The execution exceeded the maximum of {} state transitions",
+                        self.max_transitions
+                    ))));
+                }
+                let st = &m.states[i];
+                let entered = self.clock.now();
+                let ty = st.type_name();
+                if self.rec.enabled() {
+                    let inp = json_text(&input);
+                    self.emit(
+                        frame,
+                        || format!("{ty}StateEntered"),
+                        || {
+                            Some(EventDetails::StateEntered {
+                                name: st.name.clone(),
+                                input: inp,
+                                input_details: PayloadDetails::default(),
+                            })
+                        },
+                    );
+                }
+                let (output, next, assigned) = self.run_state(st, input, entered, frame).await?;
+                self.check_size(&output, "output", &st.name)?;
+                if self.rec.enabled() {
+                    let out = json_text(&output);
+                    self.emit(
+                        frame,
+                        || format!("{ty}StateExited"),
+                        || {
+                            Some(EventDetails::StateExited {
+                                name: st.name.clone(),
+                                output: out,
+                                output_details: PayloadDetails::default(),
+                                assigned_variables_details: assigned.as_ref().map(|_| PayloadDetails::default()),
+                                assigned_variables: assigned,
+                            })
+                        },
+                    );
+                }
+                match next {
+                    Some(n) => {
+                        i = n;
+                        input = output;
+                    }
+                    None => return Ok(output),
+                }
+            }
+        })
+    }
+
+    async fn run_state(&self, st: &State, raw: Value, entered: OffsetDateTime, frame: &mut Frame) -> Flow<Step> {
+        let ctx = ContextObject::new(&self.exec, &st.name, entered);
+        let ata = st.lang == Lang::Jsonata;
+        match &st.kind {
+            Kind::Pass { result } => {
+                let (out, assigned) = if ata {
+                    let states = lang_states(&raw, &ctx, None, None);
+                    let env = Env { input: &raw, context: &ctx, vars: &frame.vars };
+                    let a = self.assign(st.assign.as_ref(), &env, Some(&states))?;
+                    let out = match &st.output {
+                        Some(t) => t.eval(&env, Some(&states))?,
+                        None => raw.clone(),
+                    };
+                    (out, a)
+                } else {
+                    let env = Env { input: &raw, context: &ctx, vars: &frame.vars };
+                    let effective = apply_input_path(&st.input_path, &env)?;
+                    let env = Env { input: &effective, context: &ctx, vars: &frame.vars };
+                    let res = match (result, &st.parameters) {
+                        (Some(r), _) => r.clone(),
+                        (None, Some(p)) => p.eval(&env, None)?,
+                        (None, None) => effective.clone(),
+                    };
+                    let env = Env { input: &res, context: &ctx, vars: &frame.vars };
+                    let a = self.assign(st.assign.as_ref(), &env, None)?;
+                    let out = apply_result_path(&st.result_path, &raw, res)?;
+                    (apply_output_path(&st.output_path, out, &ctx, &frame.vars)?, a)
+                };
+                let shown = Self::store(frame, assigned);
+                Ok((out, st.next, shown))
+            }
+            Kind::Succeed => {
+                let out = if ata {
+                    match &st.output {
+                        Some(t) => {
+                            let states = lang_states(&raw, &ctx, None, None);
+                            let env = Env { input: &raw, context: &ctx, vars: &frame.vars };
+                            t.eval(&env, Some(&states))?
+                        }
+                        None => raw,
+                    }
+                } else {
+                    let env = Env { input: &raw, context: &ctx, vars: &frame.vars };
+                    let effective = apply_input_path(&st.input_path, &env)?;
+                    apply_output_path(&st.output_path, effective, &ctx, &frame.vars)?
+                };
+                Ok((out, None, None))
+            }
+            Kind::Fail { error, cause } => {
+                let states = if ata { Some(lang_states(&raw, &ctx, None, None)) } else { None };
+                let env = Env { input: &raw, context: &ctx, vars: &frame.vars };
+                let text = |t: &Option<Text>, what: &str| -> Result<String, ErrorInfo> {
+                    Ok(match t {
+                        None => String::new(),
+                        Some(Text::Literal(s)) => s.clone(),
+                        Some(Text::Dynamic(t)) => match t.eval(&env, states.as_ref())? {
+                            Value::String(s) => s,
+                            other => {
+                                return Err(ErrorInfo::runtime(format!(
+                                    "The {what} of a Fail state must be a string, got {other}"
+                                )));
+                            }
+                        },
+                    })
+                };
+                let e = text(error, "Error")?;
+                let c = text(cause, "Cause")?;
+                Err(Halt::Error(ErrorInfo::new(e, c)))
+            }
+            Kind::Choice { choices, default } => {
+                let effective = if ata {
+                    raw.clone()
+                } else {
+                    let env = Env { input: &raw, context: &ctx, vars: &frame.vars };
+                    apply_input_path(&st.input_path, &env)?
+                };
+                let states = if ata { Some(lang_states(&raw, &ctx, None, None)) } else { None };
+                let env = Env { input: &effective, context: &ctx, vars: &frame.vars };
+                let mut chosen = None;
+                for c in choices {
+                    if c.rule.eval(&env, states.as_ref())? {
+                        chosen = Some(c);
+                        break;
+                    }
+                }
+                let (next, assign_t, output_t) = match chosen {
+                    Some(c) => {
+                        (c.next, c.assign.as_ref().or(st.assign.as_ref()), c.output.as_ref().or(st.output.as_ref()))
+                    }
+                    None => match default {
+                        Some(d) => (*d, st.assign.as_ref(), st.output.as_ref()),
+                        None => {
+                            // AWS reserves States.NoChoiceMatched and reports
+                            // this case as States.Runtime.
+                            return Err(Halt::Error(ErrorInfo::runtime(format!(
+                                "No Choice rule matched and there is no Default in state '{}'",
+                                st.name
+                            ))));
+                        }
+                    },
+                };
+                let assigned = self.assign(assign_t, &env, states.as_ref())?;
+                let out = if ata {
+                    match output_t {
+                        Some(t) => t.eval(&env, states.as_ref())?,
+                        None => raw,
+                    }
+                } else {
+                    apply_output_path(&st.output_path, effective.clone(), &ctx, &frame.vars)?
+                };
+                let shown = Self::store(frame, assigned);
+                Ok((out, Some(next), shown))
+            }
+            Kind::Wait(w) => {
+                let effective = if ata {
+                    raw.clone()
+                } else {
+                    let env = Env { input: &raw, context: &ctx, vars: &frame.vars };
+                    apply_input_path(&st.input_path, &env)?
+                };
+                let states = if ata { Some(lang_states(&raw, &ctx, None, None)) } else { None };
+                let d = {
+                    let env = Env { input: &effective, context: &ctx, vars: &frame.vars };
+                    self.wait_duration(w, &env, states.as_ref())?
+                };
+                self.sleep(d).await?;
+                let env = Env { input: &effective, context: &ctx, vars: &frame.vars };
+                let assigned = self.assign(st.assign.as_ref(), &env, states.as_ref())?;
+                let out = if ata {
+                    match &st.output {
+                        Some(t) => t.eval(&env, states.as_ref())?,
+                        None => raw,
+                    }
+                } else {
+                    apply_output_path(&st.output_path, effective.clone(), &ctx, &frame.vars)?
+                };
+                let shown = Self::store(frame, assigned);
+                Ok((out, st.next, shown))
+            }
+            Kind::Task { .. } | Kind::Parallel { .. } | Kind::Map(_) => {
+                self.run_with_recovery(st, raw, entered, frame).await
+            }
+        }
+    }
+
+    fn wait_duration(&self, w: &Wait, env: &Env<'_>, states: Option<&Value>) -> Result<Duration, ErrorInfo> {
+        let until = |ts: &str| -> Result<Duration, ErrorInfo> {
+            let t = parse_timestamp(ts)
+                .ok_or_else(|| ErrorInfo::runtime(format!("'{ts}' is not an RFC 3339 timestamp")))?;
+            let d = t - self.clock.now();
+            Ok(if d.is_negative() { Duration::ZERO } else { d.unsigned_abs() })
+        };
+        match w {
+            Wait::Seconds(Dyn::Fixed(s)) => Ok(Duration::from_secs(*s)),
+            Wait::Seconds(Dyn::Path(p)) => Ok(Duration::from_secs(as_seconds(&*env.resolve(p)?, "SecondsPath")?)),
+            Wait::Seconds(Dyn::Jsonata(e)) => {
+                let v = jsonata::eval(e, states.unwrap_or(&Value::Null), env.vars)?;
+                Ok(Duration::from_secs(as_seconds(&v, "Seconds")?))
+            }
+            Wait::Timestamp(Dyn::Fixed(ts)) => until(ts),
+            Wait::Timestamp(Dyn::Path(p)) => match env.resolve(p)?.as_ref() {
+                Value::String(s) => until(s),
+                other => Err(ErrorInfo::runtime(format!("TimestampPath must name a timestamp string, got {other}"))),
+            },
+            Wait::Timestamp(Dyn::Jsonata(e)) => match jsonata::eval(e, states.unwrap_or(&Value::Null), env.vars)? {
+                Value::String(s) => until(&s),
+                other => Err(ErrorInfo::query(format!("Timestamp must evaluate to a timestamp string, got {other}"))),
+            },
+        }
+    }
+
+    fn dyn_u64(&self, d: &Dyn<u64>, env: &Env<'_>, states: Option<&Value>, what: &str) -> Result<u64, ErrorInfo> {
+        match d {
+            Dyn::Fixed(n) => Ok(*n),
+            Dyn::Path(p) => as_seconds(&*env.resolve(p)?, what),
+            Dyn::Jsonata(e) => as_seconds(&jsonata::eval(e, states.unwrap_or(&Value::Null), env.vars)?, what),
+        }
+    }
+
+    /// Task, Parallel and Map: one attempt after another as the retriers
+    /// allow, then the catchers, then failure.
+    async fn run_with_recovery(
+        &self,
+        st: &State,
+        raw: Value,
+        entered: OffsetDateTime,
+        frame: &mut Frame,
+    ) -> Flow<Step> {
+        let mut used = vec![0u32; st.retry.len()];
+        let mut retry_count = 0u32;
+        loop {
+            let r = match &st.kind {
+                Kind::Task { .. } => self.task_attempt(st, &raw, entered, retry_count, frame).await,
+                Kind::Parallel { branches } => {
+                    self.parallel_attempt(st, branches, &raw, entered, retry_count, frame).await
+                }
+                Kind::Map(spec) => self.map_attempt(st, spec, &raw, entered, retry_count, frame).await,
+                _ => unreachable_kind(),
+            };
+            let e = match r {
+                Ok((out, assigned)) => return Ok((out, st.next, assigned)),
+                Err(Halt::Error(e)) => e,
+                Err(other) => return Err(other),
+            };
+            if e.is_terminal() {
+                return Err(Halt::Error(e));
+            }
+            if let Some(ri) = st.retry.iter().position(|r| error_matches(&r.error_equals, &e.error)) {
+                let r = &st.retry[ri];
+                if used[ri] < r.max_attempts {
+                    let mut delay = r.interval_seconds * r.backoff_rate.powi(used[ri] as i32);
+                    if let Some(max) = r.max_delay_seconds {
+                        delay = delay.min(max);
+                    }
+                    if r.jitter_full {
+                        delay = rand::rng().random_range(0.0..=delay);
+                    }
+                    used[ri] += 1;
+                    retry_count += 1;
+                    self.sleep(Duration::from_secs_f64(delay.clamp(0.0, 1.0e9))).await?;
+                    continue;
+                }
+            }
+            if let Some(c) = st.catch.iter().find(|c| error_matches(&c.error_equals, &e.error)) {
+                return self.catch(st, c, &raw, &e, entered, frame);
+            }
+            return Err(Halt::Error(e));
+        }
+    }
+
+    fn catch(
+        &self,
+        st: &State,
+        c: &Catcher,
+        raw: &Value,
+        e: &ErrorInfo,
+        entered: OffsetDateTime,
+        frame: &mut Frame,
+    ) -> Flow<Step> {
+        let ctx = ContextObject::new(&self.exec, &st.name, entered);
+        let err_out = e.to_output();
+        let (out, assigned) = if st.lang == Lang::Jsonata {
+            let states = lang_states(raw, &ctx, None, Some(&err_out));
+            let env = Env { input: raw, context: &ctx, vars: &frame.vars };
+            let a = self.assign(c.assign.as_ref(), &env, Some(&states))?;
+            let out = match &c.output {
+                Some(t) => t.eval(&env, Some(&states))?,
+                None => err_out,
+            };
+            (out, a)
+        } else {
+            let env = Env { input: &err_out, context: &ctx, vars: &frame.vars };
+            let a = self.assign(c.assign.as_ref(), &env, None)?;
+            (apply_result_path(&c.result_path, raw, err_out)?, a)
+        };
+        let shown = Self::store(frame, assigned);
+        Ok((out, Some(c.next), shown))
+    }
+
+    /// After a Task/Parallel/Map produced `result`: ResultSelector, Assign,
+    /// ResultPath, OutputPath (JSONPath) or Assign, Output (JSONata).
+    fn finish(
+        &self,
+        st: &State,
+        raw: &Value,
+        result: Value,
+        ctx: &ContextObject<'_>,
+        frame: &mut Frame,
+    ) -> Flow<(Value, Option<BTreeMap<String, String>>)> {
+        let (out, assigned) = if st.lang == Lang::Jsonata {
+            let states = lang_states(raw, ctx, Some(&result), None);
+            let env = Env { input: raw, context: ctx, vars: &frame.vars };
+            let a = self.assign(st.assign.as_ref(), &env, Some(&states))?;
+            let out = match &st.output {
+                Some(t) => t.eval(&env, Some(&states))?,
+                None => result,
+            };
+            (out, a)
+        } else {
+            let result = match &st.result_selector {
+                Some(t) => t.eval(&Env { input: &result, context: ctx, vars: &frame.vars }, None)?,
+                None => result,
+            };
+            let a = self.assign(st.assign.as_ref(), &Env { input: &result, context: ctx, vars: &frame.vars }, None)?;
+            let out = apply_result_path(&st.result_path, raw, result)?;
+            (apply_output_path(&st.output_path, out, ctx, &frame.vars)?, a)
+        };
+        Ok((out, Self::store(frame, assigned)))
+    }
+
+    /// The value a Task/Parallel passes on: Parameters/Arguments applied to
+    /// the effective input.
+    fn effective_parameters(
+        &self,
+        st: &State,
+        raw: &Value,
+        ctx: &ContextObject<'_>,
+        vars: &Vars,
+    ) -> Result<(Value, Value), ErrorInfo> {
+        if st.lang == Lang::Jsonata {
+            let states = lang_states(raw, ctx, None, None);
+            let env = Env { input: raw, context: ctx, vars };
+            let args = match &st.parameters {
+                Some(t) => t.eval(&env, Some(&states))?,
+                None => raw.clone(),
+            };
+            Ok((raw.clone(), args))
+        } else {
+            let env = Env { input: raw, context: ctx, vars };
+            let effective = apply_input_path(&st.input_path, &env)?;
+            let env = Env { input: &effective, context: ctx, vars };
+            let params = match &st.parameters {
+                Some(t) => t.eval(&env, None)?,
+                None => effective.clone(),
+            };
+            Ok((effective, params))
+        }
+    }
+
+    async fn task_attempt(
+        &self,
+        st: &State,
+        raw: &Value,
+        entered: OffsetDateTime,
+        retry_count: u32,
+        frame: &mut Frame,
+    ) -> Flow<(Value, Option<BTreeMap<String, String>>)> {
+        let Kind::Task { resource, timeout, heartbeat, credentials } = &st.kind else {
+            return unreachable_kind();
+        };
+        let token = resource.ends_with(".waitForTaskToken").then(|| uuid::Uuid::new_v4().to_string());
+        let mut ctx = ContextObject::new(&self.exec, &st.name, entered);
+        ctx.retry_count = retry_count;
+        ctx.task_token = token.as_deref();
+        let (effective, params) = self.effective_parameters(st, raw, &ctx, &frame.vars)?;
+        self.check_size(&params, "input", &st.name)?;
+        let states = (st.lang == Lang::Jsonata).then(|| lang_states(raw, &ctx, None, None));
+        let env = Env { input: &effective, context: &ctx, vars: &frame.vars };
+        let timeout_s =
+            timeout.as_ref().map(|t| self.dyn_u64(t, &env, states.as_ref(), "TimeoutSeconds")).transpose()?;
+        let heartbeat_s =
+            heartbeat.as_ref().map(|t| self.dyn_u64(t, &env, states.as_ref(), "HeartbeatSeconds")).transpose()?;
+        let credentials = credentials.as_ref().map(|c| c.eval(&env, states.as_ref())).transpose()?;
+        let kind = TaskEvents::for_resource(resource);
+        if self.rec.enabled() {
+            let p = json_text(&params);
+            self.emit(frame, || kind.name("Scheduled"), || Some(kind.scheduled(p, timeout_s, heartbeat_s)));
+            self.emit(frame, || kind.name("Started"), || kind.started());
+        }
+        let tctx = TaskContext {
+            execution_id: self.exec.id.clone(),
+            execution_name: self.exec.name.clone(),
+            state_name: st.name.clone(),
+            retry_count,
+            task_token: token.clone(),
+            timeout_seconds: timeout_s,
+            heartbeat_seconds: heartbeat_s,
+            credentials,
+            heartbeat: Heartbeat::default(),
+        };
+        let call = self.invoker.invoke(resource, params, &tctx);
+        let hb = heartbeat_s.map(|s| (Duration::from_secs(s), &tctx.heartbeat));
+        let result = match self.guard(call, timeout_s.map(Duration::from_secs), hb).await {
+            Guarded::Done(Ok(v)) => {
+                self.check_size(&v, "task result", &st.name)?;
+                if self.rec.enabled() {
+                    let o = json_text(&v);
+                    self.emit(frame, || kind.name("Succeeded"), || Some(kind.succeeded(o)));
+                }
+                v
+            }
+            Guarded::Done(Err(te)) => {
+                let e = ErrorInfo::new(te.error, te.cause.unwrap_or_default());
+                if self.rec.enabled() {
+                    self.emit(frame, || kind.name("Failed"), || Some(kind.failed(&e, false)));
+                }
+                return Err(Halt::Error(e));
+            }
+            g @ (Guarded::TaskTimedOut | Guarded::HeartbeatTimedOut) => {
+                let e = if matches!(g, Guarded::HeartbeatTimedOut) {
+                    ErrorInfo::new(
+                        names::HEARTBEAT_TIMEOUT,
+                        format!("The task in state '{}' sent no heartbeat for {}s", st.name, heartbeat_s.unwrap_or(0)),
+                    )
+                } else {
+                    ErrorInfo::new(
+                        names::TIMEOUT,
+                        format!("The task in state '{}' timed out after {}s", st.name, timeout_s.unwrap_or(0)),
+                    )
+                };
+                if self.rec.enabled() {
+                    self.emit(frame, || kind.name("TimedOut"), || Some(kind.failed(&e, true)));
+                }
+                return Err(Halt::Error(e));
+            }
+            Guarded::ExecutionTimedOut => return Err(Halt::TimedOut),
+            Guarded::Aborted => return Err(Halt::Aborted),
+        };
+        self.finish(st, raw, result, &ctx, frame)
+    }
+
+    async fn parallel_attempt(
+        &self,
+        st: &State,
+        branches: &[Machine],
+        raw: &Value,
+        entered: OffsetDateTime,
+        retry_count: u32,
+        frame: &mut Frame,
+    ) -> Flow<(Value, Option<BTreeMap<String, String>>)> {
+        let mut ctx = ContextObject::new(&self.exec, &st.name, entered);
+        ctx.retry_count = retry_count;
+        let (_, branch_input) = self.effective_parameters(st, raw, &ctx, &frame.vars)?;
+        self.emit(frame, || "ParallelStateStarted".into(), || None);
+        let start_id = frame.prev;
+        let runs = branches.iter().map(|b| {
+            let input = branch_input.clone();
+            let vars = frame.vars.clone();
+            async move {
+                let mut f = Frame { vars, prev: start_id };
+                self.run_machine(b, b.start, input, &mut f).await
+            }
+        });
+        match futures::future::try_join_all(runs).await {
+            Ok(outs) => {
+                self.emit(frame, || "ParallelStateSucceeded".into(), || None);
+                self.finish(st, raw, Value::Array(outs), &ctx, frame)
+            }
+            Err(h) => {
+                let ty = if matches!(h, Halt::Error(_)) { "ParallelStateFailed" } else { "ParallelStateAborted" };
+                self.emit(frame, || ty.into(), || None);
+                Err(h)
+            }
+        }
+    }
+
+    async fn map_attempt(
+        &self,
+        st: &State,
+        spec: &MapSpec,
+        raw: &Value,
+        entered: OffsetDateTime,
+        retry_count: u32,
+        frame: &mut Frame,
+    ) -> Flow<(Value, Option<BTreeMap<String, String>>)> {
+        let mut ctx = ContextObject::new(&self.exec, &st.name, entered);
+        ctx.retry_count = retry_count;
+        let ata = st.lang == Lang::Jsonata;
+        let states = ata.then(|| lang_states(raw, &ctx, None, None));
+        let effective = if ata {
+            raw.clone()
+        } else {
+            apply_input_path(&st.input_path, &Env { input: raw, context: &ctx, vars: &frame.vars })?
+        };
+        let env = Env { input: &effective, context: &ctx, vars: &frame.vars };
+        let items = if ata {
+            match &spec.items {
+                Some(t) => t.eval(&env, states.as_ref())?,
+                None => raw.clone(),
+            }
+        } else {
+            match &spec.items_path {
+                PathOpt::Path(p) => env.resolve(p)?.into_owned(),
+                PathOpt::Default => effective.clone(),
+                PathOpt::Null => Value::Object(Map::new()),
+            }
+        };
+        let Value::Array(items) = items else {
+            return Err(Halt::Error(ErrorInfo::runtime(format!(
+                "The Map state '{}' needs an array of items, got {}",
+                st.name,
+                type_word(&items)
+            ))));
+        };
+        let max_conc = self.dyn_u64(&spec.max_concurrency, &env, states.as_ref(), "MaxConcurrency")? as usize;
+        let tol_count = spec
+            .tolerated_count
+            .as_ref()
+            .map(|d| self.dyn_u64(d, &env, states.as_ref(), "ToleratedFailureCount"))
+            .transpose()?;
+        let tol_pct = match &spec.tolerated_percentage {
+            Some(Dyn::Fixed(p)) => Some(*p),
+            Some(Dyn::Path(p)) => Some(
+                env.resolve(p)?
+                    .as_f64()
+                    .ok_or_else(|| ErrorInfo::runtime("ToleratedFailurePercentagePath must name a number"))?,
+            ),
+            Some(Dyn::Jsonata(e)) => Some(
+                jsonata::eval(e, states.as_ref().unwrap_or(&Value::Null), &frame.vars)?
+                    .as_f64()
+                    .ok_or_else(|| ErrorInfo::query("ToleratedFailurePercentage must be a number"))?,
+            ),
+            None => None,
+        };
+        // Each iteration's input: ItemSelector with $$.Map.Item, or the item.
+        let mut inputs = Vec::with_capacity(items.len());
+        for (i, item) in items.iter().enumerate() {
+            match &spec.item_selector {
+                Some(t) => {
+                    let mut ictx = ContextObject::new(&self.exec, &st.name, entered);
+                    ictx.map_item = Some((i, item));
+                    let ienv = Env { input: &effective, context: &ictx, vars: &frame.vars };
+                    let istates = if ata {
+                        let mut s = lang_states(raw, &ictx, None, None);
+                        // JSONata ItemSelector reads the item from $states.context.Map.Item.Value.
+                        s["context"] = ictx.value().clone();
+                        Some(s)
+                    } else {
+                        None
+                    };
+                    inputs.push(t.eval(&ienv, istates.as_ref())?);
+                }
+                None => inputs.push(item.clone()),
+            }
+        }
+        drop(items);
+        let n = inputs.len();
+        self.emit(frame, || "MapStateStarted".into(), || Some(EventDetails::MapStateStarted { length: n }));
+        let start_id = frame.prev;
+        let name = &st.name;
+        let processor = &spec.processor;
+        let tolerant = tol_count.is_some() || tol_pct.is_some();
+        let base_vars = frame.vars.clone();
+        let vars = &base_vars;
+        let iterations = futures::stream::iter(inputs.into_iter().enumerate()).map(|(i, input)| {
+            let vars = vars.clone();
+            async move {
+                let mut f = Frame { vars, prev: start_id };
+                self.emit(
+                    &mut f,
+                    || "MapIterationStarted".into(),
+                    || Some(EventDetails::MapIterationStarted { name: name.clone(), index: i }),
+                );
+                let r = self.run_machine(processor, processor.start, input, &mut f).await;
+                match &r {
+                    Ok(_) => self.emit(
+                        &mut f,
+                        || "MapIterationSucceeded".into(),
+                        || Some(EventDetails::MapIterationSucceeded { name: name.clone(), index: i }),
+                    ),
+                    Err(Halt::Error(_)) => self.emit(
+                        &mut f,
+                        || "MapIterationFailed".into(),
+                        || Some(EventDetails::MapIterationFailed { name: name.clone(), index: i }),
+                    ),
+                    Err(_) => self.emit(
+                        &mut f,
+                        || "MapIterationAborted".into(),
+                        || Some(EventDetails::MapIterationAborted { name: name.clone(), index: i }),
+                    ),
+                }
+                r
+            }
+        });
+        let limit = if max_conc == 0 { n.max(1) } else { max_conc };
+        let mut outs = Vec::with_capacity(n);
+        let mut failed = 0usize;
+        let mut failure: Option<Halt> = None;
+        {
+            // Leaving this block drops the stream, cancelling any iterations
+            // still running after a failure.
+            let mut stream = pin!(iterations.buffered(limit));
+            while let Some(r) = stream.next().await {
+                match r {
+                    Ok(v) => outs.push(v),
+                    Err(Halt::Error(e)) if tolerant && !e.is_terminal() => {
+                        failed += 1;
+                        outs.push(e.to_output());
+                    }
+                    Err(h) => {
+                        failure = Some(h);
+                        break;
+                    }
+                }
+            }
+        }
+        if failure.is_none() && tolerant {
+            let over_count = tol_count.is_some_and(|c| failed as u64 > c);
+            let over_pct = tol_pct.is_some_and(|p| n > 0 && (failed as f64) * 100.0 / (n as f64) > p);
+            let over = match (tol_count, tol_pct) {
+                (Some(_), Some(_)) => over_count && over_pct,
+                _ => over_count || over_pct,
+            };
+            if over {
+                failure = Some(Halt::Error(ErrorInfo::new(
+                    names::EXCEED_TOLERATED_FAILURE_THRESHOLD,
+                    format!("The Map state '{}' had {failed} failed item(s) of {n}, more than tolerated", st.name),
+                )));
+            }
+        }
+        if let Some(h) = failure {
+            let ty = if matches!(h, Halt::Error(_)) { "MapStateFailed" } else { "MapStateAborted" };
+            self.emit(frame, || ty.into(), || None);
+            return Err(h);
+        }
+        self.emit(frame, || "MapStateSucceeded".into(), || None);
+        self.finish(st, raw, Value::Array(outs), &ctx, frame)
+    }
+}
+
+/// Which family of history events a Task records: AWS reports a plain Lambda
+/// function ARN with `LambdaFunction…` events and everything else (service
+/// integrations such as `arn:aws:states:::lambda:invoke`, activities) with
+/// `Task…` events.
+enum TaskEvents {
+    Lambda { arn: String },
+    Task { resource_type: String, resource: String },
+}
+
+impl TaskEvents {
+    fn for_resource(resource: &str) -> Self {
+        if resource.starts_with("arn:aws:lambda:") {
+            TaskEvents::Lambda { arn: resource.to_string() }
+        } else {
+            let (resource_type, resource) = resource_parts(resource);
+            TaskEvents::Task { resource_type, resource }
+        }
+    }
+
+    fn name(&self, what: &str) -> String {
+        match self {
+            TaskEvents::Lambda { .. } => format!("LambdaFunction{what}"),
+            TaskEvents::Task { .. } => format!("Task{what}"),
+        }
+    }
+
+    fn scheduled(&self, input: String, timeout: Option<u64>, heartbeat: Option<u64>) -> EventDetails {
+        match self {
+            TaskEvents::Lambda { arn } => EventDetails::LambdaFunctionScheduled {
+                resource: arn.clone(),
+                input,
+                input_details: PayloadDetails::default(),
+                timeout_in_seconds: timeout,
+            },
+            TaskEvents::Task { resource_type, resource } => EventDetails::TaskScheduled {
+                resource_type: resource_type.clone(),
+                resource: resource.clone(),
+                region: "us-east-1".into(),
+                parameters: input,
+                timeout_in_seconds: timeout,
+                heartbeat_in_seconds: heartbeat,
+            },
+        }
+    }
+
+    fn started(&self) -> Option<EventDetails> {
+        match self {
+            TaskEvents::Lambda { .. } => None,
+            TaskEvents::Task { resource_type, resource } => {
+                Some(EventDetails::TaskStarted { resource_type: resource_type.clone(), resource: resource.clone() })
+            }
+        }
+    }
+
+    fn succeeded(&self, output: String) -> EventDetails {
+        match self {
+            TaskEvents::Lambda { .. } => {
+                EventDetails::LambdaFunctionSucceeded { output, output_details: PayloadDetails::default() }
+            }
+            TaskEvents::Task { resource_type, resource } => EventDetails::TaskSucceeded {
+                resource_type: resource_type.clone(),
+                resource: resource.clone(),
+                output,
+                output_details: PayloadDetails::default(),
+            },
+        }
+    }
+
+    fn failed(&self, e: &ErrorInfo, timed_out: bool) -> EventDetails {
+        let (error, cause) = (e.error.clone(), e.cause.clone());
+        match (self, timed_out) {
+            (TaskEvents::Lambda { .. }, false) => EventDetails::LambdaFunctionFailed { error, cause },
+            (TaskEvents::Lambda { .. }, true) => EventDetails::LambdaFunctionTimedOut { error, cause },
+            (TaskEvents::Task { resource_type, resource }, false) => EventDetails::TaskFailed {
+                resource_type: resource_type.clone(),
+                resource: resource.clone(),
+                error,
+                cause,
+            },
+            (TaskEvents::Task { resource_type, resource }, true) => EventDetails::TaskTimedOut {
+                resource_type: resource_type.clone(),
+                resource: resource.clone(),
+                error,
+                cause,
+            },
+        }
+    }
+}
+
+fn type_word(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+fn unreachable_kind<T>() -> Flow<T> {
+    Err(Halt::Error(ErrorInfo::runtime("internal error: state kind mismatch")))
+}
