@@ -1,9 +1,10 @@
 //! The HTTP API, as API Gateway runs it: match the request to a route of the template, verify the JWT when the
 //! route is guarded, turn the request into the payload-2.0 event AWS would send (claims included), invoke the
 //! route's function, and turn its answer back into HTTP. Gateway-level failures answer as API Gateway does
-//! (`{"message": "Not Found"}`, `{"message": "Unauthorized"}`, …).
+//! (`{"message": "Not Found"}`, `{"message": "Unauthorized"}`, …). Requests with an `X-Amz-Target` header are Step
+//! Functions API calls and go to [`crate::sfn_api`] before any route is matched.
 
-use crate::{stack::Stack, template::{Route, Template}};
+use crate::{sfn_api, stack::Stack, template::{Route, Template}};
 use axum::{
     body::{Body, Bytes},
     extract::{ConnectInfo, Request, State},
@@ -157,6 +158,14 @@ async fn serve(State(stack): State<Arc<Stack>>, ConnectInfo(peer): ConnectInfo<S
 
 async fn route(stack: &Stack, peer: SocketAddr, req: Request, request_id: &str) -> Response {
     let (parts, body) = req.into_parts();
+    // Step Functions' API shares the port; its calls carry a target header the task API never sends.
+    if let Some(target) = parts.headers.get(sfn_api::TARGET_HEADER) {
+        let target = target.to_str().unwrap_or_default().to_owned();
+        return match axum::body::to_bytes(body, MAX_PAYLOAD_BYTES).await {
+            Ok(body) => sfn_api::serve(stack, &parts.method, &target, &body, request_id).await,
+            Err(_) => gateway_error(StatusCode::PAYLOAD_TOO_LARGE, "Request Entity Too Large", request_id),
+        };
+    }
     let Some(matched) = stack.routes.find(parts.method.as_str(), parts.uri.path()) else {
         return gateway_error(StatusCode::NOT_FOUND, "Not Found", request_id);
     };
@@ -352,7 +361,7 @@ mod tests {
                 routes: vec![Route { method: (*m).into(), path: (*p).into(), authorized: true }],
             })
             .collect();
-        let t = Template { functions, authorizer: None, tables: Default::default(), resources: Default::default() };
+        let t = Template { functions, authorizer: None, tables: Default::default(), state_machines: Vec::new(), resources: Default::default() };
         RouteTable::new(&t).unwrap()
     }
 

@@ -1,4 +1,7 @@
-//! The `local` command: runs the stack (`local up`, the default), issues tokens, invokes one function, lists routes.
+//! The `local` command: runs the stack (`local up`, the default), issues tokens, invokes one function, lists routes;
+//! `local states validate|run` checks and runs a state machine definition on its own (no template, Task states
+//! mocked); `local executions start|list|describe|history` drive the running stack's executions through its Step
+//! Functions API, as `aws stepfunctions --endpoint-url` would.
 
 use clap::{Parser, Subcommand};
 use local::{Stack, StackConfig, auth::LocalIdp, template::Template};
@@ -19,7 +22,7 @@ struct Cli {
     /// Address to listen on (`up`). Keep it loopback: the local stack is for one machine.
     #[arg(long, global = true, default_value = "127.0.0.1")]
     host: String,
-    /// Log level (an EnvFilter directive); LOG_LEVEL works too.
+    /// Log level (`info`, or per target: `warn,local=debug`; `off` for none); LOG_LEVEL works too.
     #[arg(long, global = true, env = "LOG_LEVEL", default_value = "info")]
     log_level: String,
     #[command(subcommand)]
@@ -48,6 +51,58 @@ enum Command {
     },
     /// List the routes the template declares and the handler that serves each.
     Routes,
+    /// Check or run a state machine definition on its own, with no template and no functions.
+    #[command(subcommand)]
+    States(StatesCommand),
+    /// Start and inspect executions of the template's state machines on the running stack (`--host`/`--port`).
+    #[command(subcommand)]
+    Executions(ExecutionsCommand),
+}
+
+#[derive(Subcommand)]
+enum StatesCommand {
+    /// Print `{"valid": true}`, or the problems (and exit 1).
+    Validate { file: PathBuf },
+    /// Run the definition and print `{"status": …, "output": …}` or `{"status": "FAILED", "error": …, "cause": …}`.
+    Run {
+        file: PathBuf,
+        /// The execution input: JSON, or @file.
+        #[arg(long, default_value = "{}")]
+        input: String,
+        /// Canned Task results/errors: by Task state name, or a Step Functions Local mock config.
+        #[arg(long)]
+        mock: Option<PathBuf>,
+        /// Add the execution's history events.
+        #[arg(long)]
+        history: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum ExecutionsCommand {
+    /// StartExecution; with --wait, until it ends (exit 1 unless it succeeded).
+    Start {
+        /// The state machine: its logical id in the template, its name or its ARN.
+        state_machine: String,
+        #[arg(long)]
+        name: Option<String>,
+        /// The execution input: JSON, or @file.
+        #[arg(long)]
+        input: Option<String>,
+        #[arg(long)]
+        wait: bool,
+    },
+    /// ListExecutions, newest first.
+    List {
+        state_machine: String,
+        /// RUNNING, SUCCEEDED, FAILED, TIMED_OUT or ABORTED.
+        #[arg(long)]
+        status: Option<String>,
+    },
+    /// DescribeExecution.
+    Describe { execution_arn: String },
+    /// GetExecutionHistory, every page.
+    History { execution_arn: String },
 }
 
 fn main() -> ExitCode {
@@ -90,7 +145,7 @@ async fn run(cli: Cli) -> Result<ExitCode, Box<dyn std::error::Error>> {
             local::logging::init(&cli.log_level);
             let text = std::fs::read_to_string(&event).map_err(|e| format!("{}: {e}", event.display()))?;
             let event: serde_json::Value = serde_json::from_str(&text).map_err(|e| format!("{}: not JSON: {e}", event.display()))?;
-            let stack = Stack::load(config)?;
+            let stack = Stack::load_idle(config)?;
             if !stack.functions.contains_key(&function) {
                 return Err(format!("no function `{function}` in the template (have: {})", stack.functions.keys().cloned().collect::<Vec<_>>().join(", ")).into());
             }
@@ -114,6 +169,159 @@ async fn run(cli: Cli) -> Result<ExitCode, Box<dyn std::error::Error>> {
                     println!("{:<7} {:<16} {:<24} {:<16} {}{}", r.method, r.path, f.logical_id, f.binary, handler, if r.authorized { "  [jwt]" } else { "" });
                 }
             }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::States(command) => states_command(command).await,
+        Command::Executions(command) => {
+            let client = SfnClient { base: format!("http://{}:{}", cli.host, cli.port), http: reqwest::Client::new() };
+            executions_command(&client, &config, command).await
+        }
+    }
+}
+
+/// `--input`/`--mock` values: JSON text, or `@path` for a file's.
+fn json_arg(what: &str, raw: &str) -> Result<serde_json::Value, Box<dyn std::error::Error>> {
+    let text = match raw.strip_prefix('@') {
+        Some(path) => std::fs::read_to_string(path).map_err(|e| format!("{what} {path}: {e}"))?,
+        None => raw.to_owned(),
+    };
+    Ok(serde_json::from_str(&text).map_err(|e| format!("{what} is not JSON: {e}"))?)
+}
+
+fn print_json(v: &impl serde::Serialize) -> Result<(), Box<dyn std::error::Error>> {
+    println!("{}", serde_json::to_string_pretty(v)?);
+    Ok(())
+}
+
+async fn states_command(command: StatesCommand) -> Result<ExitCode, Box<dyn std::error::Error>> {
+    let (file, run) = match &command {
+        StatesCommand::Validate { file } => (file, None),
+        StatesCommand::Run { file, input, mock, history } => (file, Some((input, mock, *history))),
+    };
+    let definition = std::fs::read_to_string(file).map_err(|e| format!("{}: {e}", file.display()))?;
+    let machine = match states::validate(&definition) {
+        Ok(m) => m,
+        Err(problems) => {
+            print_json(&serde_json::json!({"valid": false, "problems": problems}))?;
+            return Ok(ExitCode::FAILURE);
+        }
+    };
+    let Some((input, mock, history)) = run else {
+        print_json(&serde_json::json!({"valid": true}))?;
+        return Ok(ExitCode::SUCCESS);
+    };
+    let input = json_arg("--input", input)?;
+    let tasks = match mock {
+        Some(path) => {
+            let text = std::fs::read_to_string(path).map_err(|e| format!("--mock {}: {e}", path.display()))?;
+            states::MockInvoker::from_json(&text)?
+        }
+        // No mock: every Task fails with an error naming the state that has no response.
+        None => states::MockInvoker::new(),
+    };
+    let options = states::RunOptions { record_history: history, ..Default::default() };
+    let outcome = states::run(&machine, input, &tasks, &states::TokioClock, options).await;
+    print_json(&outcome)?;
+    Ok(if outcome.status == states::Status::Succeeded { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+}
+
+/// A client of the running stack's Step Functions API (AWS JSON 1.0).
+struct SfnClient {
+    base: String,
+    http: reqwest::Client,
+}
+
+impl SfnClient {
+    async fn call(&self, operation: &str, body: serde_json::Value) -> Result<serde_json::Value, Box<dyn std::error::Error>> {
+        let response = self
+            .http
+            .post(&self.base)
+            .header(local::sfn_api::TARGET_HEADER, format!("{}{operation}", local::sfn_api::TARGET_PREFIX))
+            .header("content-type", local::sfn_api::CONTENT_TYPE)
+            .body(body.to_string())
+            .send()
+            .await
+            .map_err(|e| format!("the local stack is not answering at {} ({e}); start it with `local up`", self.base))?;
+        let status = response.status();
+        let body: serde_json::Value = response.json().await.map_err(|e| format!("{operation}: the answer is not JSON: {e}"))?;
+        if !status.is_success() {
+            return Err(format!("{operation}: {} ({status}): {}", body["__type"].as_str().unwrap_or("error"), body["message"].as_str().unwrap_or("")).into());
+        }
+        Ok(body)
+    }
+}
+
+/// A state machine's ARN from what the user typed: an ARN as it is, a logical id of the template, or a name.
+fn state_machine_arn(config: &StackConfig, reference: &str) -> String {
+    if reference.starts_with("arn:") {
+        return reference.to_owned();
+    }
+    let name = load_template(config)
+        .ok()
+        .and_then(|t| t.state_machine(reference).map(|m| m.name.clone()))
+        .unwrap_or_else(|| reference.to_owned());
+    local::template::state_machine_arn(&name)
+}
+
+async fn executions_command(client: &SfnClient, config: &StackConfig, command: ExecutionsCommand) -> Result<ExitCode, Box<dyn std::error::Error>> {
+    use serde_json::json;
+    match command {
+        ExecutionsCommand::Start { state_machine, name, input, wait } => {
+            let mut body = json!({"stateMachineArn": state_machine_arn(config, &state_machine)});
+            if let Some(name) = name {
+                body["name"] = json!(name);
+            }
+            if let Some(input) = input {
+                body["input"] = json!(json_arg("--input", &input)?.to_string());
+            }
+            let started = client.call("StartExecution", body).await?;
+            if !wait {
+                print_json(&started)?;
+                return Ok(ExitCode::SUCCESS);
+            }
+            let arn = json!({"executionArn": started["executionArn"]});
+            loop {
+                let described = client.call("DescribeExecution", arn.clone()).await?;
+                if described["status"] != "RUNNING" {
+                    print_json(&described)?;
+                    return Ok(if described["status"] == "SUCCEEDED" { ExitCode::SUCCESS } else { ExitCode::FAILURE });
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+            }
+        }
+        ExecutionsCommand::List { state_machine, status } => {
+            let mut body = json!({"stateMachineArn": state_machine_arn(config, &state_machine)});
+            if let Some(status) = status {
+                body["statusFilter"] = json!(status.to_ascii_uppercase());
+            }
+            let mut all = Vec::new();
+            loop {
+                let page = client.call("ListExecutions", body.clone()).await?;
+                all.extend(page["executions"].as_array().cloned().unwrap_or_default());
+                match page["nextToken"].as_str() {
+                    Some(t) => body["nextToken"] = json!(t),
+                    None => break,
+                }
+            }
+            print_json(&json!({"executions": all}))?;
+            Ok(ExitCode::SUCCESS)
+        }
+        ExecutionsCommand::Describe { execution_arn } => {
+            print_json(&client.call("DescribeExecution", json!({"executionArn": execution_arn})).await?)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        ExecutionsCommand::History { execution_arn } => {
+            let mut body = json!({"executionArn": execution_arn});
+            let mut all = Vec::new();
+            loop {
+                let page = client.call("GetExecutionHistory", body.clone()).await?;
+                all.extend(page["events"].as_array().cloned().unwrap_or_default());
+                match page["nextToken"].as_str() {
+                    Some(t) => body["nextToken"] = json!(t),
+                    None => break,
+                }
+            }
+            print_json(&json!({"events": all}))?;
             Ok(ExitCode::SUCCESS)
         }
     }

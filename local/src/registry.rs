@@ -92,6 +92,42 @@ where
     Arc::new(HttpFn { state: Arc::new(state), f })
 }
 
+/// A function invoked directly (by a state machine's Task state): JSON event in, its result or its named error out,
+/// as `aws_adapters::lambda::serve_fallible` reports them on AWS.
+struct DirectFn<S, F> {
+    state: Arc<S>,
+    f: F,
+}
+
+impl<S, F, Fut, R, T, M> Handler for DirectFn<S, F>
+where
+    S: Send + Sync + 'static,
+    F: Fn(Arc<S>, Value) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = Result<R, (T, M)>> + Send + 'static,
+    R: serde::Serialize,
+    T: Into<String>,
+    M: Into<String>,
+{
+    fn call(&self, event: Value) -> BoxFuture<'_, Result<Value, FunctionError>> {
+        Box::pin(async move {
+            let result = (self.f)(self.state.clone(), event).await.map_err(|(t, m)| FunctionError::new(t, m))?;
+            serde_json::to_value(&result).map_err(|e| FunctionError::new("InvalidResponse", e.to_string()))
+        })
+    }
+}
+
+fn direct<S, F, Fut, R, T, M>(state: S, f: F) -> Arc<dyn Handler>
+where
+    S: Send + Sync + 'static,
+    F: Fn(Arc<S>, Value) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = Result<R, (T, M)>> + Send + 'static,
+    R: serde::Serialize + 'static,
+    T: Into<String> + 'static,
+    M: Into<String> + 'static,
+{
+    Arc::new(DirectFn { state: Arc::new(state), f })
+}
+
 fn tasks(env: &Env<'_>, s: &Services) -> Result<local_adapters::SqliteTasks, String> {
     s.store.tasks(env.require("TASKS_TABLE")?).map_err(|e| format!("{}: {e}", env.function))
 }
@@ -142,6 +178,15 @@ pub static BINARIES: &[Binary] = &[
         name: "update-profile",
         handler: "update_profile::handle",
         build: |env, s| Ok(http(profiles(env, s)?, |st, ev| async move { update_profile::handle(&*st, ev).await })),
+    },
+    Binary {
+        name: "check-task",
+        handler: "check_task::handle",
+        build: |env, s| {
+            Ok(direct(tasks(env, s)?, |st, ev| async move {
+                check_task::handle(&*st, ev).await.map_err(check_task::CheckError::into_parts)
+            }))
+        },
     },
 ];
 

@@ -1,9 +1,10 @@
-//! The loaded stack: the template, the functions built from it, the local identity provider and the store. One
-//! `Stack` serves the HTTP API, `local invoke`, and (later) S3 triggers and Step Functions tasks alike, so every
-//! path into a function goes through [`Stack::invoke`].
+//! The loaded stack: the template, the functions built from it, the state machines and their executions, the local
+//! identity provider and the store. One `Stack` serves the HTTP API, `local invoke`, Step Functions tasks and
+//! (later) S3 triggers alike, so every path into a function goes through [`Stack::invoke`].
 
 use crate::{
     auth::LocalIdp,
+    executions::{ExecutionError, Executions, Machine, MachineError},
     files,
     gateway::RouteTable,
     registry::{self, Env, FunctionError, Handler, Services},
@@ -43,6 +44,10 @@ pub enum StackError {
     DataDir { path: PathBuf, source: std::io::Error },
     #[error("store: {0}")]
     Store(String),
+    #[error(transparent)]
+    StateMachine(#[from] MachineError),
+    #[error("resuming executions: {0}")]
+    Executions(#[from] ExecutionError),
 }
 
 /// Local secrets for `{{resolve:secretsmanager:…}}`: generated once per data directory.
@@ -71,10 +76,24 @@ pub struct Stack {
     pub routes: RouteTable,
     pub idp: Option<LocalIdp>,
     pub services: Services,
+    pub executions: Executions,
 }
 
 impl Stack {
+    /// The whole stack, with the executions a previous process left running picked up again (resumed on the
+    /// current tokio runtime; see [`crate::executions`]).
     pub fn load(config: StackConfig) -> Result<Arc<Self>, StackError> {
+        let stack = Self::load_idle(config)?;
+        let resumed = stack.executions.recover()?;
+        if resumed > 0 {
+            tracing::info!(resumed, "picking up executions the previous process left running");
+        }
+        Ok(stack)
+    }
+
+    /// The stack without touching executions left running: for one-shot commands (`local invoke`) that must not
+    /// pick up work they would abandon when they exit.
+    pub fn load_idle(config: StackConfig) -> Result<Arc<Self>, StackError> {
         let data_err = |source| StackError::DataDir { path: config.data_dir.clone(), source };
         std::fs::create_dir_all(&config.data_dir).map_err(data_err)?;
         let template = Template::load(&config.template, &LocalSecrets(config.data_dir.clone()))?;
@@ -98,7 +117,11 @@ impl Stack {
             Some(a) => Some(LocalIdp::open(&config.data_dir, a.clone()).map_err(data_err)?),
             None => None,
         };
-        Ok(Arc::new(Self { config, template, functions, routes, idp, services }))
+        let machines = template.state_machines.iter().map(Machine::load).collect::<Result<Vec<_>, _>>()?;
+        Ok(Arc::new_cyclic(|stack| {
+            let executions = Executions::new(&config.data_dir, machines, stack.clone());
+            Self { config, template, functions, routes, idp, services, executions }
+        }))
     }
 
     /// Runs one function on one event, as Lambda would: in its own task (a panic is a function error, not a crash

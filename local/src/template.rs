@@ -1,12 +1,16 @@
-//! Reading `template.yaml`: the functions, their HTTP routes and environment, the authorizer, the tables and the
-//! secrets, with CloudFormation's intrinsic functions resolved to local values.
+//! Reading `template.yaml`: the functions, their HTTP routes and environment, the authorizer, the tables, the
+//! secrets and the state machines, with CloudFormation's intrinsic functions resolved to local values.
 //!
 //! Written here rather than taken from a crate because no maintained Rust crate evaluates SAM templates; only the
 //! parts the local stack needs are covered, and anything else in a value it must use is an error naming the
 //! resource and the property (never silently an empty string).
 
 use serde_json::{Map, Value};
-use std::{collections::BTreeMap, fmt, path::Path};
+use std::{
+    collections::BTreeMap,
+    fmt,
+    path::{Path, PathBuf},
+};
 
 pub const REGION: &str = "us-east-1";
 pub const ACCOUNT: &str = "123456789012";
@@ -46,6 +50,46 @@ pub struct Function {
     pub routes: Vec<Route>,
 }
 
+/// Where a state machine's definition is: a file (`DefinitionUri`, relative to the template) or the template itself
+/// (`Definition`).
+#[derive(Debug, Clone)]
+pub enum DefinitionSource {
+    File(PathBuf),
+    Inline(Value),
+}
+
+/// An `AWS::Serverless::StateMachine`.
+#[derive(Debug, Clone)]
+pub struct StateMachine {
+    pub logical_id: String,
+    /// `Name`, else the logical id (AWS would generate one; locally the logical id is easier to type).
+    pub name: String,
+    pub definition: DefinitionSource,
+    /// `DefinitionSubstitutions`, intrinsics resolved (a function's `Arn` is its local Lambda ARN).
+    pub substitutions: BTreeMap<String, String>,
+}
+
+impl StateMachine {
+    /// The definition as text, before substitutions.
+    pub fn definition_text(&self) -> Result<String, TemplateError> {
+        match &self.definition {
+            DefinitionSource::File(path) => std::fs::read_to_string(path)
+                .map_err(|e| TemplateError(format!("{}.DefinitionUri: cannot read {}: {e}", self.logical_id, path.display()))),
+            DefinitionSource::Inline(v) => Ok(v.to_string()),
+        }
+    }
+}
+
+/// The ARN a function has on AWS, with the local account and region, named by its logical id.
+pub fn function_arn(logical_id: &str) -> String {
+    format!("arn:aws:lambda:{REGION}:{ACCOUNT}:function:{logical_id}")
+}
+
+/// The ARN of the state machine called `name`.
+pub fn state_machine_arn(name: &str) -> String {
+    format!("arn:aws:states:{REGION}:{ACCOUNT}:stateMachine:{name}")
+}
+
 /// What the JWT authorizer accepts.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Authorizer {
@@ -59,6 +103,7 @@ pub struct Template {
     pub authorizer: Option<Authorizer>,
     /// Logical ids of `AWS::DynamoDB::Table` resources, with their table names.
     pub tables: BTreeMap<String, String>,
+    pub state_machines: Vec<StateMachine>,
     /// Resources by logical id, as JSON with YAML tags turned into `Ref`/`Fn::*` objects.
     pub resources: Map<String, Value>,
 }
@@ -72,10 +117,16 @@ impl Template {
     pub fn load(path: &Path, secrets: &dyn SecretSource) -> Result<Self, TemplateError> {
         let text = std::fs::read_to_string(path)
             .map_err(|e| TemplateError(format!("cannot read {}: {e}", path.display())))?;
-        Self::parse(&text, secrets)
+        Self::parse_in(&text, path.parent().unwrap_or(Path::new(".")), secrets)
     }
 
+    /// A template whose relative paths (`DefinitionUri`) are relative to the working directory.
     pub fn parse(text: &str, secrets: &dyn SecretSource) -> Result<Self, TemplateError> {
+        Self::parse_in(text, Path::new("."), secrets)
+    }
+
+    /// A template whose relative paths are relative to `dir`, as `sam` reads them relative to the template.
+    pub fn parse_in(text: &str, dir: &Path, secrets: &dyn SecretSource) -> Result<Self, TemplateError> {
         let yaml: serde_yaml_ng::Value =
             serde_yaml_ng::from_str(text).map_err(|e| TemplateError(format!("not valid YAML: {e}")))?;
         let doc = to_json(yaml);
@@ -155,11 +206,41 @@ impl Template {
             }
             functions.push(Function { logical_id: id.clone(), binary, env, routes });
         }
-        Ok(Self { functions, authorizer, tables, resources })
+
+        let mut state_machines = Vec::new();
+        for (id, r) in &resources {
+            if r["Type"] != "AWS::Serverless::StateMachine" {
+                continue;
+            }
+            let p = &r["Properties"];
+            let name = match &p["Name"] {
+                Value::Null => id.clone(),
+                v => ctx.string(v, &format!("{id}.Name"))?,
+            };
+            let definition = match (&p["DefinitionUri"], &p["Definition"]) {
+                (Value::String(uri), Value::Null) => DefinitionSource::File(dir.join(uri)),
+                (Value::Null, v @ Value::Object(_)) => DefinitionSource::Inline(v.clone()),
+                (Value::Null, Value::Null) => return err(format!("{id}: a state machine needs DefinitionUri or Definition")),
+                (Value::String(_), _) => return err(format!("{id}: DefinitionUri and Definition are exclusive")),
+                _ => return err(format!("{id}.DefinitionUri: only a local file path is supported by the local stack")),
+            };
+            let mut substitutions = BTreeMap::new();
+            if let Some(subs) = p["DefinitionSubstitutions"].as_object() {
+                for (k, v) in subs {
+                    substitutions.insert(k.clone(), ctx.string(v, &format!("{id}.DefinitionSubstitutions.{k}"))?);
+                }
+            }
+            state_machines.push(StateMachine { logical_id: id.clone(), name, definition, substitutions });
+        }
+        Ok(Self { functions, authorizer, tables, state_machines, resources })
     }
 
     pub fn function(&self, logical_id: &str) -> Option<&Function> {
         self.functions.iter().find(|f| f.logical_id == logical_id)
+    }
+
+    pub fn state_machine(&self, logical_id: &str) -> Option<&StateMachine> {
+        self.state_machines.iter().find(|m| m.logical_id == logical_id)
     }
 }
 
@@ -230,6 +311,13 @@ impl Resolver<'_> {
         }
     }
 
+    fn machine_name(&self, id: &str) -> Result<String, TemplateError> {
+        match &self.resources[id]["Properties"]["Name"] {
+            Value::Null => Ok(id.to_owned()),
+            v => self.string(v, &format!("{id}.Name")),
+        }
+    }
+
     /// The local value of `Ref name`.
     fn reference(&self, name: &str, at: &str) -> Result<String, TemplateError> {
         match name {
@@ -253,6 +341,7 @@ impl Resolver<'_> {
         Ok(match r["Type"].as_str().unwrap_or("") {
             "AWS::DynamoDB::Table" => self.table_name(name)?,
             "AWS::SecretsManager::Secret" => format!("arn:aws:secretsmanager:{REGION}:{ACCOUNT}:secret:{name}"),
+            "AWS::Serverless::StateMachine" | "AWS::StepFunctions::StateMachine" => state_machine_arn(&self.machine_name(name)?),
             _ => name.to_owned(),
         })
     }
@@ -266,6 +355,11 @@ impl Resolver<'_> {
             ("AWS::DynamoDB::Table", "Arn") => {
                 Ok(format!("arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/{}", self.table_name(name)?))
             }
+            ("AWS::Serverless::Function" | "AWS::Lambda::Function", "Arn") => Ok(function_arn(name)),
+            ("AWS::Serverless::StateMachine" | "AWS::StepFunctions::StateMachine", "Arn") => {
+                Ok(state_machine_arn(&self.machine_name(name)?))
+            }
+            ("AWS::Serverless::StateMachine" | "AWS::StepFunctions::StateMachine", "Name") => self.machine_name(name),
             (_, "Arn") => Ok(format!("arn:aws:local:{REGION}:{ACCOUNT}:{name}")),
             _ => err(format!("{at}: GetAtt {name}.{attr} has no local value")),
         }
@@ -404,6 +498,26 @@ mod tests {
         let text = "Resources:\n  F:\n    Type: AWS::Serverless::Function\n    Metadata: {BuildProperties: {Binary: x}}\n    Properties:\n      Environment:\n        Variables:\n          A: !ImportValue other\n";
         let e = Template::parse(text, &Fixed).unwrap_err().to_string();
         assert!(e.contains("F.Environment.Variables.A") && e.contains("Fn::ImportValue"), "{e}");
+    }
+
+    #[test]
+    fn state_machines_are_read_with_their_definition_file_and_resolved_substitutions() {
+        let t = repo_template();
+        let m = t.state_machine("TaskReminderStateMachine").unwrap();
+        assert_eq!(m.name, "TaskReminderStateMachine");
+        assert_eq!(m.substitutions["CheckTaskFunctionArn"], "arn:aws:lambda:us-east-1:123456789012:function:CheckTaskFunction");
+        assert!(m.definition_text().unwrap().contains("${CheckTaskFunctionArn}"));
+    }
+
+    #[test]
+    fn an_inline_definition_and_a_name_are_taken_as_written() {
+        let text = "Resources:\n  M:\n    Type: AWS::Serverless::StateMachine\n    Properties:\n      Name: !Sub '${AWS::StackName}-m'\n      Definition: {StartAt: A, States: {A: {Type: Succeed}}}\n";
+        let t = Template::parse(text, &Fixed).unwrap();
+        let m = &t.state_machines[0];
+        assert_eq!(m.name, "local-m");
+        assert!(matches!(&m.definition, DefinitionSource::Inline(v) if v["StartAt"] == "A"));
+        let both = "Resources:\n  M:\n    Type: AWS::Serverless::StateMachine\n    Properties: {}\n";
+        assert!(Template::parse(both, &Fixed).unwrap_err().to_string().contains("DefinitionUri or Definition"));
     }
 
     #[test]

@@ -1,5 +1,6 @@
 //! The `local` command as a user runs it: `token`, `routes`, `invoke`, and `up` — including a `kill -9` in the
-//! middle of writes, after which every acknowledged write is still there.
+//! middle of writes, after which every acknowledged write is still there — then `states validate|run` on their own
+//! and `executions …` (and the AWS CLI, when installed) against a running stack.
 
 use serde_json::Value;
 use std::{
@@ -132,6 +133,163 @@ fn a_kill_9_during_writes_loses_no_acknowledged_task() {
         let (status, body) = http(&addr, "GET", &format!("/tasks/{id}"), &t, "");
         assert_eq!(status, 200, "task {id} was acknowledged before the kill but is gone: {body}");
     }
+    child.kill().unwrap();
+    child.wait().unwrap();
+}
+
+/// Writes `text` to a file in `dir` and returns its path.
+fn file(dir: &Path, name: &str, text: &str) -> PathBuf {
+    let path = dir.join(name);
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+fn stdout_json(out: &std::process::Output) -> Value {
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("not one JSON object ({e}): {}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr)))
+}
+
+const CHARGE: &str = r#"{"StartAt": "Charge", "States": {
+    "Charge": {"Type": "Task", "Resource": "arn:aws:lambda:us-east-1:123456789012:function:charge",
+               "Retry": [{"ErrorEquals": ["Retryable"], "IntervalSeconds": 1}],
+               "Catch": [{"ErrorEquals": ["Declined"], "Next": "Refused"}], "End": true},
+    "Refused": {"Type": "Fail", "Error": "PaymentRefused", "Cause": "the card was declined"}}}"#;
+
+#[test]
+fn states_validate_accepts_a_valid_definition_and_lists_the_problems_of_an_invalid_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let good = local().args(["states", "validate"]).arg(file(dir.path(), "good.json", CHARGE)).output().unwrap();
+    assert!(good.status.success());
+    assert_eq!(stdout_json(&good), serde_json::json!({"valid": true}));
+
+    let bad = file(dir.path(), "bad.json", r#"{"StartAt": "Nowhere", "States": {"A": {"Type": "Pass", "Next": "Missing"}}}"#);
+    let out = local().args(["states", "validate"]).arg(bad).output().unwrap();
+    assert!(!out.status.success());
+    let v = stdout_json(&out);
+    assert_eq!(v["valid"], false);
+    let problems = v["problems"].as_array().unwrap();
+    assert!(problems.len() >= 2 && problems.iter().all(|p| p["message"].is_string() && p["location"].is_string()), "{v}");
+}
+
+#[test]
+fn states_run_uses_the_mocked_task_results_and_adds_the_history_on_request() {
+    let dir = tempfile::tempdir().unwrap();
+    let definition = file(dir.path(), "charge.json", CHARGE);
+    let ok_mock = file(dir.path(), "ok.json", r#"{"Charge": [{"Throw": {"Error": "Retryable", "Cause": "busy"}}, {"Return": {"charged": 42}}]}"#);
+    let input = file(dir.path(), "input.json", r#"{"amount": 42}"#);
+    let out = local().args(["states", "run"]).arg(&definition).arg("--input").arg(format!("@{}", input.display())).arg("--mock").arg(&ok_mock).arg("--history").output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let v = stdout_json(&out);
+    assert_eq!((&v["status"], &v["output"]), (&serde_json::json!("SUCCEEDED"), &serde_json::json!({"charged": 42})), "{v}");
+    let types: Vec<&str> = v["history"].as_array().unwrap().iter().map(|e| e["type"].as_str().unwrap()).collect();
+    assert_eq!(types.first(), Some(&"ExecutionStarted"));
+    assert_eq!(types.iter().filter(|t| **t == "TaskStateEntered").count(), 1);
+    assert!(types.contains(&"LambdaFunctionFailed") || types.contains(&"TaskFailed"), "the retried failure is in the history: {types:?}");
+
+    let declined = file(dir.path(), "declined.json", r#"{"Charge": {"Throw": {"Error": "Declined", "Cause": "insufficient funds"}}}"#);
+    let out = local().args(["states", "run"]).arg(&definition).args(["--input", r#"{"amount": 1}"#, "--mock"]).arg(&declined).output().unwrap();
+    assert!(!out.status.success());
+    let v = stdout_json(&out);
+    assert_eq!(v, serde_json::json!({"status": "FAILED", "error": "PaymentRefused", "cause": "the card was declined"}));
+
+    let out = local().args(["states", "run"]).arg(&definition).args(["--input", "{not json"]).output().unwrap();
+    assert!(!out.status.success() && String::from_utf8_lossy(&out.stderr).contains("--input"), "a clear error for bad input");
+}
+
+/// A Step Functions API call over plain HTTP: (status, body).
+fn sfn(addr: &str, operation: &str, body: &str) -> (u16, Value) {
+    let mut s = TcpStream::connect(addr).unwrap();
+    write!(
+        s,
+        "POST / HTTP/1.1\r\nHost: {addr}\r\nX-Amz-Target: AWSStepFunctions.{operation}\r\nContent-Type: application/x-amz-json-1.0\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    let mut out = String::new();
+    s.read_to_string(&mut out).unwrap();
+    let status = out.split_whitespace().nth(1).unwrap().parse().unwrap();
+    let body = out.split_once("\r\n\r\n").map(|(_, b)| serde_json::from_str(b).unwrap_or(Value::Null)).unwrap_or(Value::Null);
+    (status, body)
+}
+
+#[test]
+fn executions_start_wait_list_describe_and_history_drive_the_running_stack() {
+    let dir = tempfile::tempdir().unwrap();
+    let t = token(dir.path(), "alice");
+    let (mut child, addr) = up(dir.path());
+    let port = addr.rsplit(':').next().unwrap().to_owned();
+    let (status, body) = http(&addr, "POST", "/tasks", &t, r#"{"title": "Water the plants"}"#);
+    assert_eq!(status, 201, "{body}");
+    let task: Value = serde_json::from_str(&body).unwrap();
+    let input = serde_json::json!({"owner": local::auth::sub_for("alice"), "task_id": task["id"], "delay_seconds": 0}).to_string();
+
+    let out = local().args(["executions", "start", "TaskReminderStateMachine", "--name", "cli-1", "--wait", "--input", &input, "--port", &port]).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let described = stdout_json(&out);
+    assert_eq!(described["status"], "SUCCEEDED", "{described}");
+    let arn = described["executionArn"].as_str().unwrap().to_owned();
+
+    let out = local().args(["executions", "list", "TaskReminderStateMachine", "--status", "succeeded", "--port", &port]).output().unwrap();
+    assert_eq!(stdout_json(&out)["executions"][0]["executionArn"], arn.as_str());
+    let out = local().args(["executions", "describe", &arn, "--port", &port]).output().unwrap();
+    assert_eq!(stdout_json(&out)["name"], "cli-1");
+    let out = local().args(["executions", "history", &arn, "--port", &port]).output().unwrap();
+    assert_eq!(stdout_json(&out)["events"].as_array().unwrap().last().unwrap()["type"], "ExecutionSucceeded");
+    let (status, body) = sfn(&addr, "DescribeExecution", &serde_json::json!({"executionArn": arn}).to_string());
+    assert_eq!((status, body["status"].as_str()), (200, Some("SUCCEEDED")));
+
+    // The real AWS CLI, when it is installed, speaks to the same API unchanged.
+    match Command::new("aws").arg("--version").output() {
+        Ok(v) if v.status.success() => {
+            let out = Command::new("aws")
+                .args(["stepfunctions", "describe-execution", "--execution-arn", &arn, "--endpoint-url", &format!("http://{addr}")])
+                .envs([("AWS_ACCESS_KEY_ID", "x"), ("AWS_SECRET_ACCESS_KEY", "x"), ("AWS_DEFAULT_REGION", "us-east-1")])
+                .output()
+                .unwrap();
+            assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+            assert_eq!(stdout_json(&out)["status"], "SUCCEEDED");
+        }
+        _ => eprintln!("note: `aws` is not on PATH; skipping the AWS CLI check"),
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+
+    let refused = local().args(["executions", "describe", &arn, "--port", &port]).output().unwrap();
+    assert!(!refused.status.success());
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("local up"), "says the stack is not running");
+}
+
+#[test]
+fn an_execution_in_flight_when_the_stack_is_killed_is_resumed_by_the_next_one_and_runs_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let t = token(dir.path(), "alice");
+    let (mut child, addr) = up(dir.path());
+    let (_, body) = http(&addr, "POST", "/tasks", &t, r#"{"title": "Survive a kill -9"}"#);
+    let task: Value = serde_json::from_str(&body).unwrap();
+    let input = serde_json::json!({"owner": local::auth::sub_for("alice"), "task_id": task["id"], "delay_seconds": 1}).to_string();
+    let machine = "arn:aws:states:us-east-1:123456789012:stateMachine:TaskReminderStateMachine";
+    let start = serde_json::json!({"stateMachineArn": machine, "name": "killed", "input": input}).to_string();
+    let (status, started) = sfn(&addr, "StartExecution", &start);
+    assert_eq!(status, 200, "{started}");
+    child.kill().unwrap(); // SIGKILL in the middle of the Wait
+    child.wait().unwrap();
+
+    let (mut child, addr) = up(dir.path());
+    let arn = serde_json::json!({"executionArn": started["executionArn"]}).to_string();
+    let mut described = Value::Null;
+    for _ in 0..100 {
+        described = sfn(&addr, "DescribeExecution", &arn).1;
+        if described["status"] != "RUNNING" {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    assert_eq!(described["status"], "SUCCEEDED", "{described}");
+    let (_, history) = sfn(&addr, "GetExecutionHistory", &arn);
+    let types: Vec<&str> = history["events"].as_array().unwrap().iter().map(|e| e["type"].as_str().unwrap()).collect();
+    assert_eq!(types.iter().filter(|t| **t == "ExecutionStarted").count(), 1, "{types:?}");
+    assert_eq!(types.iter().filter(|t| **t == "TaskStateEntered").count(), 1, "{types:?}");
+    // Same name and input again: the execution is closed, so the name is taken, as on AWS.
+    assert_eq!(sfn(&addr, "StartExecution", &start).1["__type"], "ExecutionAlreadyExists");
     child.kill().unwrap();
     child.wait().unwrap();
 }

@@ -1,7 +1,9 @@
 //! The task API end to end: real HTTP against the local stack started in-process on port 0, each test with its own
-//! data directory. The `defects` module pins down, one test each, the seven defects of the Python design.
+//! data directory. The `defects` module pins down, one test each, the seven defects of the Python design; the
+//! `executions` module drives the template's state machines through the Step Functions API on the same port.
 
 mod defects;
+mod executions;
 mod gateway;
 mod profile;
 mod tasks;

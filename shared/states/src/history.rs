@@ -1,15 +1,17 @@
 //! Execution history in the shape of `GetExecutionHistory`: numbered events
 //! linked by `previousEventId`, each with its `…EventDetails` object, in the
 //! API's camelCase field names. Events go to an optional [`EventSink`] as they
-//! happen (so an embedder can persist progress) and/or into the outcome.
+//! happen (so an embedder can persist progress) and/or into the outcome. They
+//! also deserialise, so a persisted history can be read back for
+//! [`crate::ResumePoint::from_history`].
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use time::OffsetDateTime;
 
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(rename_all = "camelCase")]
 pub struct HistoryEvent {
     #[serde(with = "time::serde::rfc3339")]
@@ -22,13 +24,13 @@ pub struct HistoryEvent {
     pub details: Option<EventDetails>,
 }
 
-#[derive(Debug, Clone, Default, Serialize, PartialEq)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
 pub struct PayloadDetails {
     pub truncated: bool,
 }
 
 /// The details object of an event, serialised under AWS's key for it.
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub enum EventDetails {
     #[serde(rename = "executionStartedEventDetails", rename_all = "camelCase")]
     ExecutionStarted { input: String, input_details: PayloadDetails, role_arn: String },

@@ -453,6 +453,35 @@ async fn an_interrupted_execution_resumes_from_its_history_at_the_state_it_was_i
     assert_eq!(h.first().map(|e| (e.id, e.event_type.as_str())), Some((last + 1, "TaskStateEntered")));
 }
 
+#[tokio::test(start_paused = true)]
+async fn a_history_persisted_as_json_lines_reads_back_into_the_same_resume_point() {
+    let m = machine(json!({"StartAt": "A", "States": {
+        "A": {"Type": "Pass", "Assign": {"who": "ann"}, "Result": {"sleep": 100}, "Next": "B"},
+        "B": {"Type": "Task", "Resource": L, "End": true}}}));
+    let lines: Arc<Mutex<Vec<String>>> = Arc::default();
+    let (events, l2) = (Arc::new(Mutex::new(Vec::<HistoryEvent>::new())), lines.clone());
+    let e2 = events.clone();
+    let sink = move |e: &HistoryEvent| {
+        l2.lock().expect("lock").push(serde_json::to_string(e).expect("json"));
+        e2.lock().expect("lock").push(e.clone());
+    };
+    let opts = RunOptions { execution_name: Some("p".into()), sink: Some(Arc::new(sink)), ..Default::default() };
+    let crashed =
+        tokio::time::timeout(Duration::from_secs(10), run(&m, json!({"start": 1}), &Sleeper::new(), &TokioClock, opts))
+            .await;
+    assert!(crashed.is_err());
+    let read: Vec<HistoryEvent> = lines
+        .lock()
+        .expect("lock")
+        .iter()
+        .map(|l| serde_json::from_str(l).expect("a history line reads back"))
+        .collect();
+    assert_eq!(read, *events.lock().expect("lock"));
+    let point = states::ResumePoint::from_history(&read).expect("resumable");
+    assert_eq!((point.state.as_str(), point.variables.get("who")), ("B", Some(&json!("ann"))));
+    assert_eq!(point.execution_input, json!({"start": 1}));
+}
+
 #[test]
 fn a_finished_execution_has_no_resume_point() {
     let m = machine(json!({"StartAt": "A", "States": {"A": {"Type": "Pass", "End": true}}}));

@@ -1,0 +1,933 @@
+//! Step Functions on the local stack: the template's state machines, loaded and validated at start-up, and their
+//! executions — started, listed, described, stopped — run on the stack's tokio runtime, their Task states invoking
+//! the stack's own functions ([`StackTasks`], through [`Stack::invoke`]).
+//!
+//! Each execution lives in `<data>/executions/<machine>/<name>/`: `record.json` (what DescribeExecution answers,
+//! replaced atomically), `history.jsonl` (the engine's events, appended as they happen) and `lock`, an exclusive
+//! file lock held for as long as a process runs the execution. The lock is what makes a restart safe: whoever holds
+//! it runs the execution, so two processes (or a stopping and a starting stack) never run it at once, and a
+//! process that dies releases it. At start-up every execution still `RUNNING` is resumed from its history, or
+//! failed with a cause saying why when that is impossible; none is left running forever or silently lost.
+
+use crate::{
+    stack::Stack,
+    template::{self, TemplateError},
+};
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+use states::{
+    AbortHandle, EventDetails, HistoryEvent, Outcome, ResumePoint, RunOptions, TaskContext, TaskError, TaskInvoker,
+    TokioClock,
+};
+use std::{
+    collections::HashMap,
+    fs,
+    io::{self, Write},
+    path::{Path, PathBuf},
+    sync::{Arc, Mutex, Weak},
+    time::Duration,
+};
+use time::OffsetDateTime;
+use tokio::sync::watch;
+
+/// StartExecution's input limit, as on AWS.
+pub const MAX_INPUT_BYTES: usize = 256 * 1024;
+/// The error an execution fails with when a restart cannot pick it up again.
+pub const INTERRUPTED_ERROR: &str = "States.Runtime";
+
+/// A state machine of the template, ready to run.
+pub struct Machine {
+    pub logical_id: String,
+    pub name: String,
+    pub arn: String,
+    /// The definition after `DefinitionSubstitutions`, as DescribeStateMachine returns it.
+    pub definition: String,
+    pub machine: states::StateMachine,
+    /// When this stack loaded it (the local stand-in for `creationDate`).
+    pub loaded_at: OffsetDateTime,
+}
+
+/// Why a state machine of the template cannot be loaded; start-up fails with it.
+#[derive(Debug, thiserror::Error)]
+pub enum MachineError {
+    #[error(transparent)]
+    Template(#[from] TemplateError),
+    #[error("state machine {machine}: DefinitionSubstitutions: {source}")]
+    Substitution { machine: String, source: states::SubstitutionError },
+    #[error("state machine {machine}: invalid definition: {}", problems.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "))]
+    Invalid { machine: String, problems: Vec<states::Problem> },
+    #[error("state machine {machine}: the name `{name}` is not a valid state machine name")]
+    Name { machine: String, name: String },
+}
+
+impl Machine {
+    pub fn load(decl: &template::StateMachine) -> Result<Self, MachineError> {
+        let machine = decl.logical_id.clone();
+        if validate_name(&decl.name).is_err() {
+            return Err(MachineError::Name { machine, name: decl.name.clone() });
+        }
+        let text = decl.definition_text()?;
+        let values = decl.substitutions.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+        let definition = states::apply_substitutions(&text, &values)
+            .map_err(|source| MachineError::Substitution { machine: machine.clone(), source })?;
+        let parsed = states::validate(&definition).map_err(|problems| MachineError::Invalid { machine, problems })?;
+        Ok(Self {
+            logical_id: decl.logical_id.clone(),
+            name: decl.name.clone(),
+            arn: template::state_machine_arn(&decl.name),
+            definition,
+            machine: parsed,
+            loaded_at: OffsetDateTime::now_utc(),
+        })
+    }
+
+    fn start_at(&self) -> Option<String> {
+        serde_json::from_str::<Value>(&self.definition).ok()?.get("StartAt")?.as_str().map(str::to_owned)
+    }
+}
+
+/// What the Step Functions API reports, by meaning; `code` is the `__type` AWS answers with.
+#[derive(Debug, thiserror::Error)]
+pub enum ExecutionError {
+    #[error("State Machine Does Not Exist: '{0}'")]
+    StateMachineDoesNotExist(String),
+    #[error("Execution Does Not Exist: '{0}'")]
+    ExecutionDoesNotExist(String),
+    #[error("Execution Already Exists: '{0}'")]
+    ExecutionAlreadyExists(String),
+    #[error("{0}")]
+    InvalidName(String),
+    #[error("{0}")]
+    InvalidArn(String),
+    #[error("{0}")]
+    InvalidExecutionInput(String),
+    #[error("Invalid Token: '{0}'")]
+    InvalidToken(String),
+    #[error("{0}")]
+    Validation(String),
+    #[error("execution storage {}: {source}", path.display())]
+    Storage { path: PathBuf, source: io::Error },
+}
+
+impl ExecutionError {
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::StateMachineDoesNotExist(_) => "StateMachineDoesNotExist",
+            Self::ExecutionDoesNotExist(_) => "ExecutionDoesNotExist",
+            Self::ExecutionAlreadyExists(_) => "ExecutionAlreadyExists",
+            Self::InvalidName(_) => "InvalidName",
+            Self::InvalidArn(_) => "InvalidArn",
+            Self::InvalidExecutionInput(_) => "InvalidExecutionInput",
+            Self::InvalidToken(_) => "InvalidToken",
+            Self::Validation(_) => "ValidationException",
+            Self::Storage { .. } => "InternalFailure",
+        }
+    }
+
+    /// Whether the caller's request was at fault (a 400) rather than the local stack (a 500).
+    pub fn is_client_error(&self) -> bool {
+        !matches!(self, Self::Storage { .. })
+    }
+}
+
+fn storage(path: &Path) -> impl FnOnce(io::Error) -> ExecutionError + '_ {
+    move |source| ExecutionError::Storage { path: path.to_owned(), source }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum ExecutionStatus {
+    Running,
+    Succeeded,
+    Failed,
+    TimedOut,
+    Aborted,
+}
+
+impl ExecutionStatus {
+    pub fn parse(s: &str) -> Option<Self> {
+        serde_json::from_value(Value::String(s.to_owned())).ok()
+    }
+}
+
+impl From<states::Status> for ExecutionStatus {
+    fn from(s: states::Status) -> Self {
+        match s {
+            states::Status::Succeeded => Self::Succeeded,
+            states::Status::Failed => Self::Failed,
+            states::Status::TimedOut => Self::TimedOut,
+            states::Status::Aborted => Self::Aborted,
+        }
+    }
+}
+
+/// An execution as persisted in `record.json`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ExecutionRecord {
+    pub execution_arn: String,
+    pub state_machine_arn: String,
+    pub name: String,
+    pub status: ExecutionStatus,
+    /// The input as the caller sent it (JSON text).
+    pub input: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub output: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cause: Option<String>,
+    #[serde(with = "time::serde::rfc3339")]
+    pub start_date: OffsetDateTime,
+    #[serde(default, with = "time::serde::rfc3339::option", skip_serializing_if = "Option::is_none")]
+    pub stop_date: Option<OffsetDateTime>,
+    /// How many times a restarted stack picked this execution up again (its running state may have run twice).
+    #[serde(default)]
+    pub resumed: u32,
+}
+
+/// Names as AWS accepts them: 1–80 characters, no whitespace, brackets, wildcards, control characters or
+/// ``" # % \ ^ | ~ ` $ & , ; : /``. `.` and `..` are refused too, as they name directories here.
+pub fn validate_name(name: &str) -> Result<(), ExecutionError> {
+    let len = name.chars().count();
+    let bad = name.chars().find(|c| {
+        c.is_whitespace() || "<>{}[]?*\"#%\\^|~`$&,;:/".contains(*c) || matches!(*c as u32, 0..=0x1f | 0x7f..=0x9f)
+    });
+    match (len, bad) {
+        (0, _) | (81.., _) => {
+            Err(ExecutionError::InvalidName(format!("Invalid Name: '{name}' (a name has 1 to 80 characters)")))
+        }
+        (_, Some(c)) => Err(ExecutionError::InvalidName(format!("Invalid Name: '{name}' (it may not contain {c:?})"))),
+        _ if name == "." || name == ".." => Err(ExecutionError::InvalidName(format!("Invalid Name: '{name}'"))),
+        _ => Ok(()),
+    }
+}
+
+/// `(machine name, execution name)` of `arn:aws:states:<region>:<account>:execution:<machine>:<name>`.
+pub fn parse_execution_arn(arn: &str) -> Result<(String, String), ExecutionError> {
+    let invalid =
+        || ExecutionError::InvalidArn(format!("Invalid Arn: 'Resource type not valid in this context: {arn}'"));
+    let parts: Vec<&str> = arn.splitn(8, ':').collect();
+    match parts.as_slice() {
+        ["arn", "aws", "states", _, _, "execution", machine, name] => {
+            validate_name(machine).map_err(|_| invalid())?;
+            validate_name(name).map_err(|_| invalid())?;
+            Ok(((*machine).to_owned(), (*name).to_owned()))
+        }
+        _ => Err(invalid()),
+    }
+}
+
+/// What StartExecution asks for.
+#[derive(Debug, Clone, Default)]
+pub struct StartRequest {
+    pub state_machine_arn: String,
+    pub name: Option<String>,
+    pub input: Option<String>,
+}
+
+/// What StopExecution records as the reason.
+#[derive(Debug, Clone, Default)]
+pub struct StopReason {
+    pub error: Option<String>,
+    pub cause: Option<String>,
+}
+
+/// One page of a list.
+#[derive(Debug, Clone)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub next_token: Option<String>,
+}
+
+/// The handle on an execution this process runs: how to stop it, and when it has finished.
+struct Control {
+    abort: AbortHandle,
+    stop: Mutex<Option<StopReason>>,
+    done: watch::Sender<bool>,
+}
+
+/// An execution this process runs, by ARN: its control, and its task once spawned.
+type Running = (Arc<Control>, Option<tokio::task::JoinHandle<()>>);
+
+pub struct Executions {
+    root: PathBuf,
+    machines: Vec<Arc<Machine>>,
+    /// Weak, so running executions do not keep a stopped stack alive.
+    stack: Weak<Stack>,
+    running: Mutex<HashMap<String, Running>>,
+    /// Makes "does this name exist? then create it" atomic within the process; across processes `create_dir` is.
+    starting: Mutex<()>,
+}
+
+impl Executions {
+    pub fn new(data_dir: &Path, machines: Vec<Machine>, stack: Weak<Stack>) -> Self {
+        Self {
+            root: data_dir.join("executions"),
+            machines: machines.into_iter().map(Arc::new).collect(),
+            stack,
+            running: Mutex::default(),
+            starting: Mutex::default(),
+        }
+    }
+
+    pub fn machines(&self) -> &[Arc<Machine>] {
+        &self.machines
+    }
+
+    /// A state machine by ARN.
+    pub fn machine(&self, arn: &str) -> Result<&Arc<Machine>, ExecutionError> {
+        if !arn.starts_with("arn:aws:states:") || !arn.contains(":stateMachine:") {
+            return Err(ExecutionError::InvalidArn(format!(
+                "Invalid Arn: 'Resource type not valid in this context: {arn}'"
+            )));
+        }
+        self.machines
+            .iter()
+            .find(|m| m.arn == arn)
+            .ok_or_else(|| ExecutionError::StateMachineDoesNotExist(arn.to_owned()))
+    }
+
+    fn dir(&self, machine: &str, name: &str) -> PathBuf {
+        self.root.join(machine).join(name)
+    }
+
+    /// StartExecution. Idempotent as on AWS: the same name and input as a running execution give that execution
+    /// back (nothing new runs); a closed execution's name, or a different input, is `ExecutionAlreadyExists`.
+    pub fn start(&self, req: StartRequest) -> Result<ExecutionRecord, ExecutionError> {
+        let machine = self.machine(&req.state_machine_arn)?.clone();
+        let name = req.name.unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+        validate_name(&name)?;
+        let input_text = req.input.unwrap_or_else(|| "{}".to_owned());
+        if input_text.len() > MAX_INPUT_BYTES {
+            return Err(ExecutionError::InvalidExecutionInput(format!("the input is over {MAX_INPUT_BYTES} bytes")));
+        }
+        let input: Value = serde_json::from_str(&input_text).map_err(|e| {
+            ExecutionError::InvalidExecutionInput(format!("Invalid State Machine Execution Input: '{e}'"))
+        })?;
+        let dir = self.dir(&machine.name, &name);
+        let execution_arn = format!("{}:{name}", machine.arn.replacen(":stateMachine:", ":execution:", 1));
+
+        let _starting = self.starting.lock().unwrap_or_else(|p| p.into_inner());
+        let parent = dir.parent().unwrap_or(&self.root);
+        fs::create_dir_all(parent).map_err(storage(parent))?;
+        let lock = match fs::create_dir(&dir) {
+            Ok(()) => lock_file(&dir)?.ok_or_else(|| ExecutionError::ExecutionAlreadyExists(execution_arn.clone()))?,
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => match read_record(&dir) {
+                Ok(existing) => {
+                    let same_input = serde_json::from_str::<Value>(&existing.input).ok().as_ref() == Some(&input);
+                    return if existing.status == ExecutionStatus::Running && same_input {
+                        Ok(existing)
+                    } else {
+                        Err(ExecutionError::ExecutionAlreadyExists(execution_arn))
+                    };
+                }
+                // A directory without a record: its creator died before writing it, if its lock is free to take.
+                Err(_) => {
+                    lock_file(&dir)?.ok_or_else(|| ExecutionError::ExecutionAlreadyExists(execution_arn.clone()))?
+                }
+            },
+            Err(e) => return Err(storage(&dir)(e)),
+        };
+        let record = ExecutionRecord {
+            execution_arn,
+            state_machine_arn: machine.arn.clone(),
+            name,
+            status: ExecutionStatus::Running,
+            input: input_text,
+            output: None,
+            error: None,
+            cause: None,
+            start_date: OffsetDateTime::now_utc(),
+            stop_date: None,
+            resumed: 0,
+        };
+        let history = dir.join("history.jsonl");
+        fs::write(&history, b"").map_err(storage(&history))?;
+        write_record(&dir, &record)?;
+        let control = self.register(&record.execution_arn);
+        let task =
+            tokio::spawn(drive(self.stack.clone(), machine, dir, record.clone(), Begin::Fresh(input), lock, control));
+        self.attach(&record.execution_arn, task);
+        Ok(record)
+    }
+
+    fn register(&self, arn: &str) -> Arc<Control> {
+        let control =
+            Arc::new(Control { abort: AbortHandle::new(), stop: Mutex::default(), done: watch::channel(false).0 });
+        self.running.lock().unwrap_or_else(|p| p.into_inner()).insert(arn.to_owned(), (control.clone(), None));
+        control
+    }
+
+    fn attach(&self, arn: &str, task: tokio::task::JoinHandle<()>) {
+        let mut running = self.running.lock().unwrap_or_else(|p| p.into_inner());
+        match running.get_mut(arn) {
+            Some(entry) => entry.1 = Some(task),
+            None => drop(running), // it already finished
+        }
+    }
+
+    fn finished(&self, arn: &str) {
+        self.running.lock().unwrap_or_else(|p| p.into_inner()).remove(arn);
+    }
+
+    /// DescribeExecution.
+    pub fn describe(&self, arn: &str) -> Result<ExecutionRecord, ExecutionError> {
+        let (machine, name) = parse_execution_arn(arn)?;
+        read_record(&self.dir(&machine, &name)).map_err(|_| ExecutionError::ExecutionDoesNotExist(arn.to_owned()))
+    }
+
+    /// ListExecutions: newest first, optionally only those with `status`.
+    pub fn list(
+        &self,
+        machine_arn: &str,
+        status: Option<ExecutionStatus>,
+        max_results: usize,
+        next_token: Option<&str>,
+    ) -> Result<Page<ExecutionRecord>, ExecutionError> {
+        let machine = self.machine(machine_arn)?;
+        let dir = self.root.join(&machine.name);
+        let mut records = Vec::new();
+        match fs::read_dir(&dir) {
+            Ok(entries) => {
+                for entry in entries {
+                    let entry = entry.map_err(storage(&dir))?;
+                    // A directory whose record is not written yet is an execution still being created: not listed.
+                    if let Ok(r) = read_record(&entry.path())
+                        && status.is_none_or(|s| s == r.status)
+                    {
+                        records.push(r);
+                    }
+                }
+            }
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+            Err(e) => return Err(storage(&dir)(e)),
+        }
+        records.sort_by(|a, b| b.start_date.cmp(&a.start_date).then_with(|| b.name.cmp(&a.name)));
+        paginate(records, max_results, next_token)
+    }
+
+    /// GetExecutionHistory: events as the API shapes them (timestamps in epoch seconds), oldest first unless
+    /// `reverse`.
+    pub fn history(
+        &self,
+        arn: &str,
+        reverse: bool,
+        max_results: usize,
+        next_token: Option<&str>,
+    ) -> Result<Page<Value>, ExecutionError> {
+        let (machine, name) = parse_execution_arn(arn)?;
+        let dir = self.dir(&machine, &name);
+        if read_record(&dir).is_err() {
+            return Err(ExecutionError::ExecutionDoesNotExist(arn.to_owned()));
+        }
+        let mut events: Vec<Value> = read_history(&dir)?
+            .into_iter()
+            .filter_map(|e| {
+                let epoch = e.timestamp.unix_timestamp_nanos() as f64 / 1e9;
+                let mut v = serde_json::to_value(&e).ok()?;
+                v["timestamp"] = json!(epoch);
+                Some(v)
+            })
+            .collect();
+        if reverse {
+            events.reverse();
+        }
+        paginate(events, max_results, next_token)
+    }
+
+    /// StopExecution: aborts the execution and waits until its record says so. Stopping a closed execution
+    /// changes nothing.
+    pub async fn stop(&self, arn: &str, reason: StopReason) -> Result<ExecutionRecord, ExecutionError> {
+        let record = self.describe(arn)?;
+        if record.status != ExecutionStatus::Running {
+            return Ok(record);
+        }
+        let control = self.running.lock().unwrap_or_else(|p| p.into_inner()).get(arn).map(|(c, _)| c.clone());
+        let Some(control) = control else {
+            return Err(ExecutionError::Validation(format!(
+                "{arn} is run by another local stack process over this data directory; stop it there"
+            )));
+        };
+        *control.stop.lock().unwrap_or_else(|p| p.into_inner()) = Some(reason);
+        let mut done = control.done.subscribe();
+        control.abort.abort();
+        let _ = tokio::time::timeout(Duration::from_secs(30), done.wait_for(|d| *d)).await;
+        self.describe(arn)
+    }
+
+    /// Picks up every execution a previous process left `RUNNING` (see the module docs). Needs a tokio runtime;
+    /// without one (a stack loaded only to read the template) nothing is resumed.
+    pub fn recover(&self) -> Result<usize, ExecutionError> {
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            return Ok(0);
+        };
+        let mut count = 0;
+        let machines = match fs::read_dir(&self.root) {
+            Ok(m) => m,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(0),
+            Err(e) => return Err(storage(&self.root)(e)),
+        };
+        for machine_dir in machines.flatten() {
+            for exec_dir in fs::read_dir(machine_dir.path()).into_iter().flatten().flatten() {
+                let dir = exec_dir.path();
+                let Ok(record) = read_record(&dir) else { continue };
+                if record.status != ExecutionStatus::Running {
+                    continue;
+                }
+                let machine = self.machines.iter().find(|m| m.arn == record.state_machine_arn).cloned();
+                let control = self.register(&record.execution_arn);
+                let task =
+                    runtime.spawn(recover_one(self.stack.clone(), machine, dir, record.execution_arn.clone(), control));
+                self.attach(&record.execution_arn, task);
+                count += 1;
+            }
+        }
+        Ok(count)
+    }
+}
+
+impl Drop for Executions {
+    /// The stack is going away: its executions stop where they are, exactly as if the process had stopped, and
+    /// the next stack over this data directory resumes them.
+    fn drop(&mut self) {
+        for (_, (_, task)) in self.running.lock().unwrap_or_else(|p| p.into_inner()).drain() {
+            if let Some(task) = task {
+                task.abort();
+            }
+        }
+    }
+}
+
+fn paginate<T>(items: Vec<T>, max_results: usize, next_token: Option<&str>) -> Result<Page<T>, ExecutionError> {
+    let skip = match next_token {
+        None => 0,
+        Some(t) => t
+            .parse::<usize>()
+            .ok()
+            .filter(|n| *n <= items.len())
+            .ok_or_else(|| ExecutionError::InvalidToken(t.to_owned()))?,
+    };
+    let max = if max_results == 0 { 100 } else { max_results };
+    let end = skip.saturating_add(max).min(items.len());
+    let next_token = (end < items.len()).then(|| end.to_string());
+    Ok(Page { items: items.into_iter().skip(skip).take(end - skip).collect(), next_token })
+}
+
+/// Takes the execution's lock: `None` when another holder (a live process) has it.
+fn lock_file(dir: &Path) -> Result<Option<fs::File>, ExecutionError> {
+    let path = dir.join("lock");
+    let file = fs::OpenOptions::new().create(true).truncate(false).write(true).open(&path).map_err(storage(&path))?;
+    match file.try_lock() {
+        Ok(()) => Ok(Some(file)),
+        Err(fs::TryLockError::WouldBlock) => Ok(None),
+        Err(fs::TryLockError::Error(e)) => Err(storage(&path)(e)),
+    }
+}
+
+fn read_record(dir: &Path) -> Result<ExecutionRecord, ExecutionError> {
+    let path = dir.join("record.json");
+    let text = fs::read(&path).map_err(storage(&path))?;
+    serde_json::from_slice(&text).map_err(|e| storage(&path)(io::Error::new(io::ErrorKind::InvalidData, e)))
+}
+
+/// Replaces `record.json` atomically (write a temporary file, then rename it over), so a reader or a crash never
+/// sees half a record.
+fn write_record(dir: &Path, record: &ExecutionRecord) -> Result<(), ExecutionError> {
+    let path = dir.join("record.json");
+    let tmp = dir.join(format!(".record.json.{}", std::process::id()));
+    let bytes = serde_json::to_vec_pretty(record).map_err(|e| storage(&path)(io::Error::other(e)))?;
+    let write = || -> io::Result<()> {
+        let mut f = fs::File::create(&tmp)?;
+        f.write_all(&bytes)?;
+        f.sync_all()?;
+        fs::rename(&tmp, &path)
+    };
+    write().map_err(storage(&path))
+}
+
+/// The persisted history. A last line cut short by a crash mid-write is dropped; any other unreadable line makes
+/// the history unreadable.
+fn read_history(dir: &Path) -> Result<Vec<HistoryEvent>, ExecutionError> {
+    let path = dir.join("history.jsonl");
+    let text = match fs::read_to_string(&path) {
+        Ok(t) => t,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => String::new(),
+        Err(e) => return Err(storage(&path)(e)),
+    };
+    let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
+    let mut events = Vec::with_capacity(lines.len());
+    for (i, line) in lines.iter().enumerate() {
+        match serde_json::from_str::<HistoryEvent>(line) {
+            Ok(e) => events.push(e),
+            Err(_) if i + 1 == lines.len() && !text.ends_with('\n') => {}
+            Err(e) => {
+                return Err(storage(&path)(io::Error::new(io::ErrorKind::InvalidData, format!("line {}: {e}", i + 1))));
+            }
+        }
+    }
+    Ok(events)
+}
+
+/// Appends each event to `history.jsonl` as it happens, one JSON line each.
+struct HistoryFile {
+    path: PathBuf,
+    file: Mutex<fs::File>,
+}
+
+impl HistoryFile {
+    fn open(dir: &Path) -> Result<Self, ExecutionError> {
+        let path = dir.join("history.jsonl");
+        let file = fs::OpenOptions::new().create(true).append(true).open(&path).map_err(storage(&path))?;
+        Ok(Self { path, file: Mutex::new(file) })
+    }
+
+    fn append(&self, event: &HistoryEvent) {
+        let line = match serde_json::to_string(event) {
+            Ok(l) => l + "\n",
+            Err(e) => return tracing::error!(path = %self.path.display(), error = %e, "history event not serialisable"),
+        };
+        let mut f = self.file.lock().unwrap_or_else(|p| p.into_inner());
+        if let Err(e) = f.write_all(line.as_bytes()) {
+            tracing::error!(path = %self.path.display(), error = %e, "could not append to the execution history");
+        }
+    }
+}
+
+impl states::EventSink for HistoryFile {
+    fn on_event(&self, event: &HistoryEvent) {
+        self.append(event);
+    }
+}
+
+/// Task states on the local stack: a Lambda function ARN (`arn:aws:lambda:…:function:NAME[:qualifier]`, the
+/// function named by its logical id) or `arn:aws:states:::lambda:invoke` with `FunctionName` and `Payload`, run by
+/// [`Stack::invoke`].
+pub struct StackTasks {
+    pub stack: Weak<Stack>,
+}
+
+/// The function named by an ARN (`arn:aws:lambda:<region>:<account>:function:NAME[:qualifier]`), a partial
+/// `NAME:qualifier`, or a bare name.
+fn function_name(reference: &str) -> &str {
+    match reference.strip_prefix("arn:aws:lambda:") {
+        Some(rest) => rest.split(':').nth(3).unwrap_or(""),
+        None => reference.split(':').next().unwrap_or(""),
+    }
+}
+
+impl TaskInvoker for StackTasks {
+    async fn invoke(&self, resource: &str, input: Value, ctx: &TaskContext) -> Result<Value, TaskError> {
+        let Some(stack) = self.stack.upgrade() else {
+            return Err(TaskError::new(states::error::names::RUNTIME, "the local stack stopped"));
+        };
+        let (function, payload, wrapped) = if resource.starts_with("arn:aws:lambda:") && resource.contains(":function:")
+        {
+            (function_name(resource).to_owned(), input, false)
+        } else if resource == "arn:aws:states:::lambda:invoke" {
+            let Some(target) = input.get("FunctionName").and_then(Value::as_str) else {
+                return Err(TaskError::new(
+                    states::error::names::RUNTIME,
+                    "lambda:invoke needs a FunctionName string in its Parameters",
+                ));
+            };
+            (function_name(target).to_owned(), input.get("Payload").cloned().unwrap_or_else(|| json!({})), true)
+        } else {
+            return Err(TaskError::task_failed(format!(
+                "the local stack runs Lambda functions only (a function ARN or arn:aws:states:::lambda:invoke); it cannot run '{resource}'"
+            )));
+        };
+        if !stack.functions.contains_key(&function) {
+            return Err(TaskError::new(
+                "Lambda.ResourceNotFoundException",
+                format!(
+                    "Function not found: {} (the template declares {})",
+                    template::function_arn(&function),
+                    stack.functions.keys().cloned().collect::<Vec<_>>().join(", ")
+                ),
+            ));
+        }
+        let request_id = uuid::Uuid::new_v4().to_string();
+        tracing::debug!(execution = %ctx.execution_name, state = %ctx.state_name, function = %function, "task");
+        match stack.invoke(&function, &request_id, payload).await {
+            Ok(result) if wrapped => Ok(json!({"Payload": result, "StatusCode": 200, "ExecutedVersion": "$LATEST"})),
+            Ok(result) => Ok(result),
+            Err(e) => Err(TaskError::lambda_function_error(
+                &json!({"errorType": e.error_type, "errorMessage": e.error_message}),
+            )),
+        }
+    }
+}
+
+enum Begin {
+    Fresh(Value),
+    Resume(ResumePoint),
+}
+
+/// Runs one execution to its end while holding its lock, then records how it ended.
+async fn drive(
+    stack: Weak<Stack>,
+    machine: Arc<Machine>,
+    dir: PathBuf,
+    mut record: ExecutionRecord,
+    begin: Begin,
+    lock: fs::File,
+    control: Arc<Control>,
+) {
+    let outcome = match HistoryFile::open(&dir) {
+        Ok(sink) => {
+            let options = RunOptions {
+                execution_name: Some(record.name.clone()),
+                state_machine_arn: Some(machine.arn.clone()),
+                sink: Some(Arc::new(sink)),
+                abort: Some(control.abort.clone()),
+                ..Default::default()
+            };
+            let tasks = StackTasks { stack: stack.clone() };
+            match begin {
+                Begin::Fresh(input) => states::run(&machine.machine, input, &tasks, &TokioClock, options).await,
+                Begin::Resume(point) => states::resume(&machine.machine, point, &tasks, &TokioClock, options).await,
+            }
+        }
+        Err(e) => Outcome {
+            status: states::Status::Failed,
+            output: None,
+            error: Some(INTERRUPTED_ERROR.into()),
+            cause: Some(format!("the local stack cannot write this execution's history: {e}")),
+            history: None,
+            execution_arn: record.execution_arn.clone(),
+        },
+    };
+    record.status = outcome.status.into();
+    record.stop_date = Some(OffsetDateTime::now_utc());
+    record.output = outcome.output.as_ref().map(Value::to_string);
+    (record.error, record.cause) = (outcome.error, outcome.cause);
+    if record.status == ExecutionStatus::Aborted
+        && let Some(reason) = control.stop.lock().unwrap_or_else(|p| p.into_inner()).take()
+    {
+        (record.error, record.cause) = (reason.error, reason.cause);
+    }
+    finish(&stack, &dir, &record, &control);
+    drop(lock);
+}
+
+/// Records how the execution ended.
+fn finish(stack: &Weak<Stack>, dir: &Path, record: &ExecutionRecord, control: &Control) {
+    if let Err(e) = write_record(dir, record) {
+        tracing::error!(execution = %record.execution_arn, error = %e, "could not record how the execution ended");
+    }
+    tracing::info!(execution = %record.execution_arn, status = ?record.status, "execution ended");
+    settle(stack, &record.execution_arn, control);
+}
+
+/// The execution is no longer this process's to run (it ended, or another holds it): whoever waits on it (a
+/// StopExecution) is released.
+fn settle(stack: &Weak<Stack>, arn: &str, control: &Control) {
+    let _ = control.done.send(true);
+    if let Some(stack) = stack.upgrade() {
+        stack.executions.finished(arn);
+    }
+}
+
+/// Takes over an execution a previous process left `RUNNING`: waits for its lock (a live process may still hold
+/// it), then resumes it from its history, or records how it ended, or fails it with a clear cause.
+async fn recover_one(
+    stack: Weak<Stack>,
+    machine: Option<Arc<Machine>>,
+    dir: PathBuf,
+    arn: String,
+    control: Arc<Control>,
+) {
+    // Poll quickly at first (a stack stopping in this process lets go within milliseconds), then every second.
+    let mut pause = Duration::from_millis(20);
+    let lock = loop {
+        match lock_file(&dir) {
+            Ok(Some(lock)) => break lock,
+            Ok(None) if stack.strong_count() > 0 && !control.abort.is_aborted() => {
+                tokio::time::sleep(pause).await;
+                pause = (pause * 2).min(Duration::from_secs(1));
+            }
+            Ok(None) => return settle(&stack, &arn, &control),
+            Err(e) => {
+                tracing::error!(execution = %arn, error = %e, "cannot lock the execution to resume it");
+                return settle(&stack, &arn, &control);
+            }
+        }
+    };
+    // The previous holder may have finished it in the meantime.
+    let mut record = match read_record(&dir) {
+        Ok(r) if r.status == ExecutionStatus::Running => r,
+        _ => return settle(&stack, &arn, &control),
+    };
+    let history = read_history(&dir);
+    let fail = |record: &mut ExecutionRecord, why: String, events: &[HistoryEvent]| {
+        let cause =
+            format!("The local stack stopped while this execution was running, and it could not be resumed: {why}");
+        let last = events.iter().map(|e| e.id).max().unwrap_or(0);
+        let now = OffsetDateTime::now_utc();
+        if let Ok(sink) = HistoryFile::open(&dir) {
+            sink.append(&HistoryEvent {
+                timestamp: now,
+                event_type: "ExecutionFailed".into(),
+                id: last + 1,
+                previous_event_id: last,
+                details: Some(EventDetails::ExecutionFailed { error: INTERRUPTED_ERROR.into(), cause: cause.clone() }),
+            });
+        }
+        record.status = ExecutionStatus::Failed;
+        record.error = Some(INTERRUPTED_ERROR.into());
+        record.cause = Some(cause);
+        record.stop_date = Some(now);
+    };
+    let events = match history {
+        Ok(events) => events,
+        Err(e) => {
+            fail(&mut record, format!("its history is unreadable ({e})"), &[]);
+            return finish(&stack, &dir, &record, &control);
+        }
+    };
+    let Some(machine) = machine else {
+        let why = format!("the template no longer declares its state machine {}", record.state_machine_arn);
+        fail(&mut record, why, &events);
+        return finish(&stack, &dir, &record, &control);
+    };
+    // The history may already say how it ended (the process stopped between the last event and the record).
+    if let Some(last) = events.last() {
+        let ended = match &last.details {
+            Some(EventDetails::ExecutionSucceeded { output, .. }) => {
+                Some((ExecutionStatus::Succeeded, Some(output.clone()), None, None))
+            }
+            Some(EventDetails::ExecutionFailed { error, cause }) => {
+                Some((ExecutionStatus::Failed, None, Some(error.clone()), Some(cause.clone())))
+            }
+            Some(EventDetails::ExecutionAborted { error, cause }) => {
+                Some((ExecutionStatus::Aborted, None, Some(error.clone()), Some(cause.clone())))
+            }
+            Some(EventDetails::ExecutionTimedOut { error, cause }) => {
+                Some((ExecutionStatus::TimedOut, None, Some(error.clone()), Some(cause.clone())))
+            }
+            _ => None,
+        };
+        if let Some((status, output, error, cause)) = ended {
+            (record.status, record.output, record.error, record.cause) =
+                (status, output, error.filter(|s| !s.is_empty()), cause.filter(|s| !s.is_empty()));
+            record.stop_date = Some(last.timestamp);
+            return finish(&stack, &dir, &record, &control);
+        }
+    }
+    let input: Option<Value> = serde_json::from_str(&record.input).ok();
+    let begin = if events.is_empty() {
+        // Stopped before the first event was written: nothing ran yet, so it simply begins.
+        input.map(Begin::Fresh)
+    } else {
+        ResumePoint::from_history(&events)
+            .or_else(|| {
+                // Started but no state entered yet: begin at StartAt with the execution's input.
+                let started = events.iter().find(|e| e.event_type == "ExecutionStarted")?;
+                let input = input?;
+                Some(ResumePoint {
+                    state: machine.start_at()?,
+                    input: input.clone(),
+                    variables: Default::default(),
+                    execution_input: input,
+                    start_time: Some(started.timestamp),
+                    last_event_id: events.iter().map(|e| e.id).max().unwrap_or(0),
+                })
+            })
+            .map(Begin::Resume)
+    };
+    let Some(begin) = begin else {
+        fail(&mut record, "its history records no start".into(), &events);
+        return finish(&stack, &dir, &record, &control);
+    };
+    record.resumed += 1;
+    if let Err(e) = write_record(&dir, &record) {
+        tracing::error!(execution = %arn, error = %e, "could not record the resumption");
+    }
+    let state = match &begin {
+        Begin::Resume(point) => point.state.clone(),
+        Begin::Fresh(_) => "(start)".to_owned(),
+    };
+    tracing::info!(execution = %arn, %state, "resuming an execution the previous process left running");
+    drive(stack, machine, dir, record, begin, lock, control).await;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn decl(definition: Value) -> template::StateMachine {
+        template::StateMachine {
+            logical_id: "BadMachine".into(),
+            name: "BadMachine".into(),
+            definition: template::DefinitionSource::Inline(definition),
+            substitutions: [("Fn".to_owned(), "arn:aws:lambda:us-east-1:123456789012:function:F".to_owned())].into(),
+        }
+    }
+
+    #[test]
+    fn a_bad_definition_or_a_missing_substitution_fails_loading_naming_the_machine() {
+        let e = Machine::load(&decl(json!({"StartAt": "A", "States": {"A": {"Type": "Pass", "Next": "Nowhere"}}})))
+            .err()
+            .expect("invalid")
+            .to_string();
+        assert!(e.contains("BadMachine") && e.contains("Nowhere"), "{e}");
+        let e = Machine::load(&decl(
+            json!({"StartAt": "A", "States": {"A": {"Type": "Task", "Resource": "${Other}", "End": true}}}),
+        ))
+        .err()
+        .expect("unsubstituted")
+        .to_string();
+        assert!(e.contains("BadMachine") && e.contains("Other"), "{e}");
+        let ok = Machine::load(&decl(
+            json!({"StartAt": "A", "States": {"A": {"Type": "Task", "Resource": "${Fn}", "End": true}}}),
+        ))
+        .expect("valid");
+        assert!(ok.definition.contains("function:F") && ok.arn.ends_with(":stateMachine:BadMachine"));
+    }
+
+    #[test]
+    fn names_follow_the_aws_rules() {
+        for ok in ["a", "reminder-01", "ünïcode_ok", &"x".repeat(80)] {
+            assert!(validate_name(ok).is_ok(), "{ok}");
+        }
+        for bad in ["", &"x".repeat(81), "has space", "a/b", "a:b", "a$b", "tab\t", "ctl\u{7}", "..", "{x}"] {
+            assert!(matches!(validate_name(bad), Err(ExecutionError::InvalidName(_))), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn an_execution_arn_names_its_machine_and_execution() {
+        let arn = "arn:aws:states:us-east-1:123456789012:execution:M:run-1";
+        assert_eq!(parse_execution_arn(arn).unwrap(), ("M".to_owned(), "run-1".to_owned()));
+        for bad in [
+            "",
+            "arn:aws:states:us-east-1:123456789012:stateMachine:M",
+            "arn:aws:states:us-east-1:1:execution:M:../x",
+            "arn:aws:states:r:a:execution:M",
+        ] {
+            assert!(matches!(parse_execution_arn(bad), Err(ExecutionError::InvalidArn(_))), "{bad}");
+        }
+    }
+
+    #[test]
+    fn lambda_references_name_the_function() {
+        assert_eq!(
+            function_name("arn:aws:lambda:us-east-1:123456789012:function:CheckTaskFunction"),
+            "CheckTaskFunction"
+        );
+        assert_eq!(function_name("arn:aws:lambda:us-east-1:123456789012:function:F:$LATEST"), "F");
+        assert_eq!(function_name("F:prod"), "F");
+        assert_eq!(function_name("F"), "F");
+    }
+
+    #[test]
+    fn pages_follow_their_tokens_and_a_bad_token_is_refused() {
+        let p = paginate((0..5).collect(), 2, None).unwrap();
+        assert_eq!((p.items, p.next_token.as_deref()), (vec![0, 1], Some("2")));
+        let p = paginate((0..5).collect(), 2, Some("4")).unwrap();
+        assert_eq!((p.items, p.next_token), (vec![4], None));
+        assert!(matches!(paginate((0..5).collect::<Vec<_>>(), 2, Some("x")), Err(ExecutionError::InvalidToken(_))));
+        assert!(matches!(paginate((0..5).collect::<Vec<_>>(), 2, Some("9")), Err(ExecutionError::InvalidToken(_))));
+    }
+}
