@@ -75,6 +75,12 @@ enum StatesCommand {
         /// Add the execution's history events.
         #[arg(long)]
         history: bool,
+        /// Run on a virtual clock starting at 2024-01-01T00:00:00Z: Waits and retry backoffs take no time.
+        #[arg(long)]
+        virtual_clock: bool,
+        /// The execution's name (`$$.Execution.Name`); a UUID when not given.
+        #[arg(long)]
+        name: Option<String>,
     },
 }
 
@@ -196,7 +202,9 @@ fn print_json(v: &impl serde::Serialize) -> Result<(), Box<dyn std::error::Error
 async fn states_command(command: StatesCommand) -> Result<ExitCode, Box<dyn std::error::Error>> {
     let (file, run) = match &command {
         StatesCommand::Validate { file } => (file, None),
-        StatesCommand::Run { file, input, mock, history } => (file, Some((input, mock, *history))),
+        StatesCommand::Run { file, input, mock, history, virtual_clock, name } => {
+            (file, Some((input, mock, *history, *virtual_clock, name.clone())))
+        }
     };
     let definition = std::fs::read_to_string(file).map_err(|e| format!("{}: {e}", file.display()))?;
     let machine = match states::validate(&definition) {
@@ -206,7 +214,7 @@ async fn states_command(command: StatesCommand) -> Result<ExitCode, Box<dyn std:
             return Ok(ExitCode::FAILURE);
         }
     };
-    let Some((input, mock, history)) = run else {
+    let Some((input, mock, history, virtual_clock, name)) = run else {
         print_json(&serde_json::json!({"valid": true}))?;
         return Ok(ExitCode::SUCCESS);
     };
@@ -219,8 +227,12 @@ async fn states_command(command: StatesCommand) -> Result<ExitCode, Box<dyn std:
         // No mock: every Task fails with an error naming the state that has no response.
         None => states::MockInvoker::new(),
     };
-    let options = states::RunOptions { record_history: history, ..Default::default() };
-    let outcome = states::run(&machine, input, &tasks, &states::TokioClock, options).await;
+    let options = states::RunOptions { record_history: history, execution_name: name, ..Default::default() };
+    let outcome = if virtual_clock {
+        states::run(&machine, input, &tasks, &states::VirtualClock::fixed(), options).await
+    } else {
+        states::run(&machine, input, &tasks, &states::TokioClock, options).await
+    };
     print_json(&outcome)?;
     Ok(if outcome.status == states::Status::Succeeded { ExitCode::SUCCESS } else { ExitCode::FAILURE })
 }

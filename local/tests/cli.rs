@@ -293,3 +293,71 @@ fn an_execution_in_flight_when_the_stack_is_killed_is_resumed_by_the_next_one_an
     child.kill().unwrap();
     child.wait().unwrap();
 }
+
+/// Every case of the engine's conformance suite (`shared/states/tests/conformance/*.json`), run through the
+/// `local states` command a user runs: valid machines give the expected status, output, error and cause; invalid
+/// ones are refused with problems naming the state and field.
+#[test]
+fn local_states_run_gives_the_expected_result_for_every_conformance_case() {
+    let dir = tempfile::tempdir().unwrap();
+    let suite = repo().join("shared/states/tests/conformance");
+    let mut failures = Vec::new();
+    let mut ran = 0;
+    let mut files: Vec<_> = std::fs::read_dir(&suite).unwrap().map(|e| e.unwrap().path()).collect();
+    files.sort();
+    for file in files.into_iter().filter(|p| p.extension().is_some_and(|e| e == "json")) {
+        let cases: Value = serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
+        let cases = match cases {
+            Value::Array(a) => a,
+            one => vec![one],
+        };
+        for case in cases {
+            ran += 1;
+            let name = format!("{}/{}", file.file_name().unwrap().to_string_lossy(), case["name"].as_str().unwrap_or("?"));
+            let def = dir.path().join("definition.json");
+            std::fs::write(&def, case["definition"].to_string()).unwrap();
+            let expected = &case["expected"];
+            if let Some(invalid) = expected.get("invalid") {
+                let out = local().args(["states", "validate"]).arg(&def).output().unwrap();
+                let v: Value = serde_json::from_slice(&out.stdout).unwrap_or(Value::Null);
+                let problems = v["problems"].as_array().cloned().unwrap_or_default();
+                let named = invalid.as_array().unwrap().iter().all(|want| {
+                    problems.iter().any(|p| {
+                        ["state", "field"].iter().all(|k| want.get(*k).is_none_or(|w| p.get(*k) == Some(w)))
+                    })
+                });
+                if out.status.success() || !named {
+                    failures.push(format!("{name}: not refused as expected: {v}"));
+                }
+                continue;
+            }
+            let input = dir.path().join("input.json");
+            std::fs::write(&input, case.get("input").cloned().unwrap_or(serde_json::json!({})).to_string()).unwrap();
+            let mut cmd = local();
+            cmd.args(["states", "run", "--virtual-clock", "--name", "conformance", "--input"])
+                .arg(format!("@{}", input.display()))
+                .arg(&def);
+            if let Some(mock) = case.get("mock") {
+                let m = dir.path().join("mock.json");
+                std::fs::write(&m, mock.to_string()).unwrap();
+                cmd.arg("--mock").arg(&m);
+            }
+            let out = cmd.output().unwrap();
+            let got: Value = serde_json::from_slice(&out.stdout).unwrap_or(Value::Null);
+            for key in ["status", "output", "error", "cause"] {
+                if let Some(want) = expected.get(key) {
+                    if got.get(key).unwrap_or(&Value::Null) != want {
+                        failures.push(format!("{name}: {key} expected {want}, got {got}"));
+                    }
+                }
+            }
+            if let Some(part) = expected.get("cause_contains").and_then(Value::as_str) {
+                if !got["cause"].as_str().unwrap_or("").contains(part) {
+                    failures.push(format!("{name}: cause does not contain {part:?}: {got}"));
+                }
+            }
+        }
+    }
+    assert!(ran > 300, "only {ran} conformance cases found");
+    assert!(failures.is_empty(), "{} of {ran} cases differ:\n{}", failures.len(), failures.join("\n"));
+}
