@@ -160,6 +160,16 @@ async fn route(stack: &Stack, peer: SocketAddr, req: Request, request_id: &str) 
     let (parts, body) = req.into_parts();
     // Step Functions' API shares the port; its calls carry a target header the task API never sends.
     if let Some(target) = parts.headers.get(sfn_api::TARGET_HEADER) {
+        // The Step Functions API has no authorizer (on AWS, IAM guards it): it may start executions whose Tasks
+        // take a user id as input. So it answers this machine only, even when `--host` opens the task API wider.
+        if !peer.ip().is_loopback() {
+            let mut r = Response::new(Body::from(
+                json!({"__type": "AccessDeniedException", "message": "the Step Functions API answers loopback callers only"}).to_string(),
+            ));
+            *r.status_mut() = StatusCode::FORBIDDEN;
+            r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/x-amz-json-1.0"));
+            return r;
+        }
         let target = target.to_str().unwrap_or_default().to_owned();
         return match axum::body::to_bytes(body, MAX_PAYLOAD_BYTES).await {
             Ok(body) => sfn_api::serve(stack, &parts.method, &target, &body, request_id).await,

@@ -11,7 +11,7 @@
 //!   stack's functions, persists executions in the data directory, and resumes them after a restart;
 //! - [`sfn_api`] is Step Functions' own API (AWS JSON 1.0) on the same port, so `aws stepfunctions` works;
 //! - [`server`] serves the gateway on a listener until a shutdown future resolves;
-//! - [`logging`] writes JSON lines with the request id, as the functions do on AWS;
+//! - logs are JSON lines with the request id, written by the `telemetry` crate the functions use on AWS too;
 //! - [`runtime_api`] emulates the Lambda Runtime API, so unchanged `bootstrap` binaries run (and are timed) here.
 //!
 //! The `local` binary (`src/main.rs`) is the command line over these: `up`, `token`, `invoke`, `routes`,
@@ -21,7 +21,6 @@ pub mod auth;
 pub mod executions;
 pub mod files;
 pub mod gateway;
-pub mod logging;
 pub mod registry;
 pub mod runtime_api;
 pub mod server;

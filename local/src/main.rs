@@ -38,8 +38,8 @@ enum Command {
         user: String,
         #[arg(long)]
         email: Option<String>,
-        /// Hours until the token expires.
-        #[arg(long, default_value_t = 24)]
+        /// Hours until the token expires (at most a year; negative values make expired tokens, for tests).
+        #[arg(long, default_value_t = 24, value_parser = clap::value_parser!(i64).range(-8760..=8760))]
         ttl_hours: i64,
     },
     /// Run one function once on an event file and print its result.
@@ -128,7 +128,7 @@ async fn run(cli: Cli) -> Result<ExitCode, Box<dyn std::error::Error>> {
     match cli.command.unwrap_or(Command::Up) {
         Command::Up => {
             let (host, port) = (&cli.host, cli.port);
-            local::logging::init(&cli.log_level);
+            telemetry::init(Some(&cli.log_level), "--log-level");
             let stack = Stack::load(config)?;
             let addr: SocketAddr = format!("{host}:{port}").parse()?;
             let listener = tokio::net::TcpListener::bind(addr).await?;
@@ -148,7 +148,7 @@ async fn run(cli: Cli) -> Result<ExitCode, Box<dyn std::error::Error>> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Invoke { function, event } => {
-            local::logging::init(&cli.log_level);
+            telemetry::init(Some(&cli.log_level), "--log-level");
             let text = std::fs::read_to_string(&event).map_err(|e| format!("{}: {e}", event.display()))?;
             let event: serde_json::Value = serde_json::from_str(&text).map_err(|e| format!("{}: not JSON: {e}", event.display()))?;
             let stack = Stack::load_idle(config)?;

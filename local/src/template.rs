@@ -132,7 +132,7 @@ impl Template {
         let doc = to_json(yaml);
         let resources = doc.get("Resources").and_then(Value::as_object).cloned().unwrap_or_default();
         let parameters = doc.get("Parameters").and_then(Value::as_object).cloned().unwrap_or_default();
-        let ctx = Resolver { resources: &resources, parameters: &parameters, secrets };
+        let ctx = Resolver { resources: &resources, parameters: &parameters, secrets, depth: Default::default() };
 
         let mut tables = BTreeMap::new();
         for (id, r) in &resources {
@@ -301,7 +301,13 @@ struct Resolver<'a> {
     resources: &'a Map<String, Value>,
     parameters: &'a Map<String, Value>,
     secrets: &'a dyn SecretSource,
+    /// How deep the current resolution is: a template whose values refer to themselves (`TableName: !Ref
+    /// TasksTable`) would otherwise recurse until the stack overflows.
+    depth: std::cell::Cell<u32>,
 }
+
+/// Deeper than any honest template nests its intrinsics.
+const MAX_DEPTH: u32 = 32;
 
 impl Resolver<'_> {
     fn table_name(&self, id: &str) -> Result<String, TemplateError> {
@@ -366,6 +372,16 @@ impl Resolver<'_> {
     }
 
     fn string(&self, v: &Value, at: &str) -> Result<String, TemplateError> {
+        if self.depth.get() >= MAX_DEPTH {
+            return err(format!("{at}: the value refers to itself (a cycle of Ref/GetAtt/Sub)"));
+        }
+        self.depth.set(self.depth.get() + 1);
+        let resolved = self.string_inner(v, at);
+        self.depth.set(self.depth.get() - 1);
+        resolved
+    }
+
+    fn string_inner(&self, v: &Value, at: &str) -> Result<String, TemplateError> {
         let s = match v {
             Value::String(s) => s.clone(),
             Value::Number(n) => n.to_string(),
@@ -380,15 +396,16 @@ impl Resolver<'_> {
                         self.get_att(name, attr, at)?
                     }
                     ("Fn::Sub", Value::String(s)) => self.sub(s, &Map::new(), at)?,
-                    ("Fn::Sub", Value::Array(a)) if a.len() == 2 => {
-                        let vars = a[1].as_object().cloned().unwrap_or_default();
-                        self.sub(a[0].as_str().unwrap_or_default(), &vars, at)?
-                    }
-                    ("Fn::Join", Value::Array(a)) if a.len() == 2 => {
-                        let sep = a[0].as_str().unwrap_or_default();
-                        let parts = a[1].as_array().cloned().unwrap_or_default();
-                        parts.iter().map(|p| self.string(p, at)).collect::<Result<Vec<_>, _>>()?.join(sep)
-                    }
+                    ("Fn::Sub", Value::Array(a)) => match (a.as_slice(), a.get(1).and_then(Value::as_object)) {
+                        ([Value::String(s), _], Some(vars)) => self.sub(s, vars, at)?,
+                        _ => return err(format!("{at}: Fn::Sub takes a string, or [string, {{variables}}]")),
+                    },
+                    ("Fn::Join", Value::Array(a)) => match a.as_slice() {
+                        [Value::String(sep), Value::Array(parts)] => {
+                            parts.iter().map(|p| self.string(p, at)).collect::<Result<Vec<_>, _>>()?.join(sep)
+                        }
+                        _ => return err(format!("{at}: Fn::Join takes [separator, [values]]")),
+                    },
                     (other, _) => return err(format!("{at}: `{other}` is not supported by the local stack")),
                 }
             }
@@ -438,8 +455,12 @@ impl Resolver<'_> {
             let Some(id) = reference.strip_prefix("secretsmanager:") else {
                 return err(format!("{at}: only secretsmanager dynamic references are supported locally"));
             };
-            // The id is a name or an ARN (`arn:…:secret:<name>`), then optionally `:SecretString[:json-key]`.
-            let id = id.split(":SecretString").next().unwrap_or(id);
+            // The id is a name or an ARN (`arn:…:secret:<name>`), then optionally `:SecretString`. A JSON key,
+            // version stage or version id after it selects part of a JSON secret, which local secrets are not.
+            let (id, selector) = id.split_once(":SecretString").unwrap_or((id, ""));
+            if !selector.trim_matches(':').is_empty() {
+                return err(format!("{at}: `{{{{resolve:secretsmanager:…:SecretString{selector}}}}}`: local secrets are plain strings; JSON keys and versions are not supported"));
+            }
             let name = id.rsplit_once(":secret:").map_or(id, |(_, n)| n);
             out.push_str(&self.secrets.secret(name)?);
             rest = &after[end + 2..];
@@ -518,6 +539,21 @@ mod tests {
         assert!(matches!(&m.definition, DefinitionSource::Inline(v) if v["StartAt"] == "A"));
         let both = "Resources:\n  M:\n    Type: AWS::Serverless::StateMachine\n    Properties: {}\n";
         assert!(Template::parse(both, &Fixed).unwrap_err().to_string().contains("DefinitionUri or Definition"));
+    }
+
+    #[test]
+    fn a_value_that_refers_to_itself_is_an_error_not_a_stack_overflow() {
+        let text = "Resources:\n  T:\n    Type: AWS::DynamoDB::Table\n    Properties:\n      TableName: !Ref T\n";
+        let e = Template::parse(text, &Fixed).unwrap_err().to_string();
+        assert!(e.contains("refers to itself"), "{e}");
+    }
+
+    #[test]
+    fn malformed_sub_and_join_are_errors_not_empty_strings() {
+        for v in ["!Sub [3, {}]", "!Join [\",\", notalist]", "!Sub [\"x\"]"] {
+            let text = format!("Resources:\n  F:\n    Type: AWS::Serverless::Function\n    Metadata: {{BuildProperties: {{Binary: x}}}}\n    Properties:\n      Environment:\n        Variables:\n          A: {v}\n");
+            assert!(Template::parse(&text, &Fixed).is_err(), "{v}");
+        }
     }
 
     #[test]

@@ -2,6 +2,9 @@
 //! `{"owner": "<sub>", "task_id": "<ulid>"}` and returns the task, or fails with an error whose name says what the
 //! state machine should do: `TaskNotFound` (don't retry), `InvalidInput` (don't retry; the input is wrong),
 //! `Retryable` (the store is unavailable; try again later).
+//!
+//! It trusts its caller for `owner`: only a state machine may invoke it (on AWS, the function has no HTTP route and
+//! only the state machine's role may call it; locally, only loopback callers reach the Step Functions API).
 
 use domain::{Caller, Error, Task, UserId, ports::TaskGet, service};
 use serde::Deserialize;

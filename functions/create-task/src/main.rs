@@ -1,11 +1,10 @@
-//! Lambda entry point of `create-task`: configuration and wiring only; the handler is `create_task::handle`.
+//! Lambda entry point of `create-task`: configuration and wiring only; the handler is `create_task::handle` (the shape every
+//! `main` shares is explained in `aws_adapters::lambda`).
 
-// The handler's future nests the SDK's deeply; computing its layout needs more query depth than the default.
 #![recursion_limit = "256"]
 
 use aws_adapters::lambda;
 
-// One event at a time per sandbox: a single-threaded runtime starts faster and uses less memory.
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_runtime::Error> {
     lambda::init_tracing();

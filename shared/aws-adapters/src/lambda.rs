@@ -8,17 +8,17 @@
 //! # let _ = tasks; Ok(()) }
 //! ```
 //!
+//! Every function's `main` has the same shape: `#[tokio::main(flavor = "current_thread")]`, because a sandbox
+//! handles one event at a time and a single-threaded runtime starts faster and uses less memory; and
+//! `#![recursion_limit = "256"]`, because the handler's future nests the SDK's deeply enough that computing its
+//! layout needs more query depth than rustc's default.
+//!
 //! Start-up stays cheap (a function must reach its first poll of the runtime API within ~12 ms): nothing here
 //! makes a network call. Loading the SDK configuration reads environment variables only (Lambda sets
 //! `AWS_REGION` and the credential variables); the HTTP client and credentials are resolved on first use.
 
 use crate::dynamo::{DynamoProfiles, DynamoTasks};
 use aws_config::{BehaviorVersion, SdkConfig};
-// `Targets`, not `EnvFilter`: the same `info,aws_smithy_runtime=warn` directives without a regex engine in every
-// Lambda package (smaller zip, faster start).
-use tracing_subscriber::filter::Targets;
-use tracing_subscriber::layer::SubscriberExt;
-use tracing_subscriber::fmt::MakeWriter;
 
 /// The log level (or a full `tracing` filter such as `info,aws_smithy_runtime=warn`); `info` when unset.
 pub const LOG_LEVEL_ENV: &str = "LOG_LEVEL";
@@ -29,8 +29,6 @@ pub const USERS_TABLE_ENV: &str = "USERS_TABLE";
 
 /// The key that seals list page tokens (`list-tasks`).
 pub const PAGE_TOKEN_SECRET_ENV: &str = "PAGE_TOKEN_SECRET";
-
-const DEFAULT_LOG_LEVEL: &str = "info";
 
 /// A required environment variable that is missing or not UTF-8.
 #[derive(Debug, thiserror::Error)]
@@ -45,39 +43,7 @@ pub enum EnvError {
 /// span's fields: `lambda_runtime` runs every invocation inside a span with the `requestId`, so every line an
 /// invocation logs can be found by its request id. Calling it twice is harmless (the first subscriber stays).
 pub fn init_tracing() {
-    let (filter, bad_level) = filter_from(std::env::var(LOG_LEVEL_ENV).ok().as_deref());
-    let installed = tracing::subscriber::set_global_default(json_subscriber(filter, std::io::stdout)).is_ok();
-    if let (true, Some((value, err))) = (installed, bad_level) {
-        tracing::warn!(%value, error = %err, "{LOG_LEVEL_ENV} is not a valid level or filter; logging at {DEFAULT_LOG_LEVEL}");
-    }
-}
-
-/// The filter for `value`, or the default with the reason `value` was refused.
-fn filter_from(value: Option<&str>) -> (Targets, Option<(String, tracing_subscriber::filter::ParseError)>) {
-    let value = value.map(str::trim).filter(|v| !v.is_empty()).unwrap_or(DEFAULT_LOG_LEVEL);
-    match value.parse::<Targets>() {
-        Ok(filter) => (filter, None),
-        Err(err) => (DEFAULT_LOG_LEVEL.parse().unwrap_or_default(), Some((value.to_owned(), err))),
-    }
-}
-
-fn json_subscriber<W>(filter: Targets, writer: W) -> impl tracing::Subscriber + Send + Sync
-where
-    W: for<'w> MakeWriter<'w> + Send + Sync + 'static,
-{
-    tracing_subscriber::fmt()
-        .json()
-        // Fields at the top level (`"message"`, `"requestId"` in `"span"`), not nested under `"fields"`.
-        .flatten_event(true)
-        .with_current_span(true)
-        // The current span is enough (the invocation's); the whole list would repeat it on every line.
-        .with_span_list(false)
-        .with_ansi(false)
-        .with_writer(writer)
-        // The builder's own default cap is INFO; `filter` decides.
-        .with_max_level(tracing::level_filters::LevelFilter::TRACE)
-        .finish()
-        .with(filter)
+    telemetry::init(std::env::var(LOG_LEVEL_ENV).ok().as_deref(), LOG_LEVEL_ENV);
 }
 
 /// The SDK configuration from the Lambda environment (region, credentials chain). No network call: the
@@ -152,67 +118,6 @@ pub fn profiles_from_env(config: &SdkConfig) -> Result<DynamoProfiles, lambda_ru
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::io::Write;
-    use std::sync::{Arc, Mutex};
-
-    #[derive(Clone, Default)]
-    struct Buffer(Arc<Mutex<Vec<u8>>>);
-
-    impl Write for Buffer {
-        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-            self.0.lock().map_err(|_| std::io::Error::other("poisoned"))?.extend_from_slice(buf);
-            Ok(buf.len())
-        }
-        fn flush(&mut self) -> std::io::Result<()> {
-            Ok(())
-        }
-    }
-
-    impl<'a> MakeWriter<'a> for Buffer {
-        type Writer = Buffer;
-        fn make_writer(&'a self) -> Self::Writer {
-            self.clone()
-        }
-    }
-
-    fn lines(buffer: &Buffer) -> Vec<serde_json::Value> {
-        let bytes = buffer.0.lock().unwrap().clone();
-        String::from_utf8(bytes).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect()
-    }
-
-    #[test]
-    fn log_lines_are_json_and_carry_the_invocation_request_id() {
-        let buffer = Buffer::default();
-        let (filter, bad) = filter_from(None);
-        assert!(bad.is_none());
-        tracing::subscriber::with_default(json_subscriber(filter, buffer.clone()), || {
-            // The span lambda_runtime opens around each invocation (lambda_runtime::layers::trace::request_span).
-            let span = tracing::info_span!("Lambda runtime invoke", requestId = "req-123");
-            let _entered = span.enter();
-            tracing::info!(task = "t1", "handled");
-            tracing::debug!("not at info");
-        });
-        let lines = lines(&buffer);
-        assert_eq!(lines.len(), 1, "{lines:?}");
-        let line = &lines[0];
-        assert_eq!(line["level"], "INFO");
-        assert_eq!(line["message"], "handled");
-        assert_eq!(line["task"], "t1");
-        assert_eq!(line["span"]["requestId"], "req-123", "{line}");
-        let raw = line.to_string();
-        assert!(!raw.contains('\u{1b}'), "no ANSI escapes: {raw}");
-    }
-
-    #[test]
-    fn the_level_comes_from_the_variable_and_a_bad_value_falls_back_to_info() {
-        let buffer = Buffer::default();
-        let (filter, bad) = filter_from(Some("debug"));
-        assert!(bad.is_none());
-        tracing::subscriber::with_default(json_subscriber(filter, buffer.clone()), || tracing::debug!("shown"));
-        assert_eq!(lines(&buffer).len(), 1);
-        let (_, bad) = filter_from(Some("aws_adapters=extremely"));
-        assert!(bad.is_some());
-    }
 
     #[test]
     fn a_handler_error_becomes_a_diagnostic_with_its_error_type() {
