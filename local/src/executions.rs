@@ -7,7 +7,9 @@
 //! file lock held for as long as a process runs the execution. The lock is what makes a restart safe: whoever holds
 //! it runs the execution, so two processes (or a stopping and a starting stack) never run it at once, and a
 //! process that dies releases it. At start-up every execution still `RUNNING` is resumed from its history, or
-//! failed with a cause saying why when that is impossible; none is left running forever or silently lost.
+//! failed with a cause saying why when that is impossible; none is left running forever or silently lost. A last
+//! history line a crash cut short is repaired before anything more is appended, and an execution whose history
+//! cannot be written is stopped and failed saying so, so its record and its history never silently disagree.
 
 use crate::{
     stack::Stack,
@@ -256,8 +258,18 @@ pub struct Executions {
     /// Weak, so running executions do not keep a stopped stack alive.
     stack: Weak<Stack>,
     running: Mutex<HashMap<String, Running>>,
-    /// Makes "does this name exist? then create it" atomic within the process; across processes `create_dir` is.
-    starting: Mutex<()>,
+    /// Makes "does this name exist? then create it, lock it, record it and register it" atomic within the process
+    /// (across processes `create_dir` and the lock are). A tokio mutex, because it is held while the file work runs
+    /// on the blocking pool: waiting starts then wait as tasks, not by blocking a runtime worker thread.
+    starting: Arc<tokio::sync::Mutex<()>>,
+}
+
+/// What [`claim`] found under an execution's name.
+enum Claim {
+    /// A new execution, recorded and locked: this process runs it.
+    New(ExecutionRecord, fs::File),
+    /// The name's running execution with the same input, which StartExecution gives back.
+    Existing(ExecutionRecord),
 }
 
 impl Executions {
@@ -267,7 +279,7 @@ impl Executions {
             machines: machines.into_iter().map(Arc::new).collect(),
             stack,
             running: Mutex::default(),
-            starting: Mutex::default(),
+            starting: Arc::default(),
         }
     }
 
@@ -294,7 +306,7 @@ impl Executions {
 
     /// StartExecution. Idempotent as on AWS: the same name and input as a running execution give that execution
     /// back (nothing new runs); a closed execution's name, or a different input, is `ExecutionAlreadyExists`.
-    pub fn start(&self, req: StartRequest) -> Result<ExecutionRecord, ExecutionError> {
+    pub async fn start(&self, req: StartRequest) -> Result<ExecutionRecord, ExecutionError> {
         let machine = self.machine(&req.state_machine_arn)?.clone();
         let name = req.name.unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
         validate_name(&name)?;
@@ -306,31 +318,8 @@ impl Executions {
             ExecutionError::InvalidExecutionInput(format!("Invalid State Machine Execution Input: '{e}'"))
         })?;
         let dir = self.dir(&machine.name, &name);
-        let execution_arn = format!("{}:{name}", machine.arn.replacen(":stateMachine:", ":execution:", 1));
-
-        let _starting = self.starting.lock().unwrap_or_else(|p| p.into_inner());
-        let parent = dir.parent().unwrap_or(&self.root);
-        fs::create_dir_all(parent).map_err(storage(parent))?;
-        let lock = match fs::create_dir(&dir) {
-            Ok(()) => lock_file(&dir)?.ok_or_else(|| ExecutionError::ExecutionAlreadyExists(execution_arn.clone()))?,
-            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => match read_record(&dir) {
-                Ok(existing) => {
-                    let same_input = serde_json::from_str::<Value>(&existing.input).ok().as_ref() == Some(&input);
-                    return if existing.status == ExecutionStatus::Running && same_input {
-                        Ok(existing)
-                    } else {
-                        Err(ExecutionError::ExecutionAlreadyExists(execution_arn))
-                    };
-                }
-                // A directory without a record: its creator died before writing it, if its lock is free to take.
-                Err(_) => {
-                    lock_file(&dir)?.ok_or_else(|| ExecutionError::ExecutionAlreadyExists(execution_arn.clone()))?
-                }
-            },
-            Err(e) => return Err(storage(&dir)(e)),
-        };
         let record = ExecutionRecord {
-            execution_arn,
+            execution_arn: format!("{}:{name}", machine.arn.replacen(":stateMachine:", ":execution:", 1)),
             state_machine_arn: machine.arn.clone(),
             name,
             status: ExecutionStatus::Running,
@@ -342,14 +331,32 @@ impl Executions {
             stop_date: None,
             resumed: 0,
         };
-        let history = dir.join("history.jsonl");
-        fs::write(&history, b"").map_err(storage(&history))?;
-        write_record(&dir, &record)?;
-        let control = self.register(&record.execution_arn);
-        let task =
-            tokio::spawn(drive(self.stack.clone(), machine, dir, record.clone(), Begin::Fresh(input), lock, control));
-        self.attach(&record.execution_arn, task);
-        Ok(record)
+        // The rest runs as a task of its own: were it part of this future, a caller going away (an HTTP client
+        // disconnecting) could drop it after the execution is recorded RUNNING but before anything runs it.
+        let (starting, stack, root) = (self.starting.clone(), self.stack.clone(), self.root.clone());
+        let started = tokio::spawn(async move {
+            let _starting = starting.lock_owned().await;
+            // Creating the directory, writing the history and the record (with its `sync_all`) block: they run on
+            // the blocking pool, not on a runtime worker thread.
+            let (claim_dir, fresh) = (dir.clone(), input.clone());
+            let claimed = tokio::task::spawn_blocking(move || claim(&root, &claim_dir, record, &input))
+                .await
+                .map_err(|e| storage(&dir)(io::Error::other(e)))??;
+            let (record, lock) = match claimed {
+                Claim::Existing(record) => return Ok(record),
+                Claim::New(record, lock) => (record, lock),
+            };
+            // Without the stack (it is being dropped) the execution stays RUNNING on disk, as every execution of a
+            // stopping stack does, and the next stack over this data directory resumes it.
+            if let Some(owner) = stack.upgrade() {
+                let control = owner.executions.register(&record.execution_arn);
+                let run =
+                    Run { stack, machine, dir, record: record.clone(), begin: Begin::Fresh(fresh), lock, control };
+                owner.executions.attach(&record.execution_arn, tokio::spawn(drive(run)));
+            }
+            Ok(record)
+        });
+        started.await.map_err(|e| storage(&self.root)(io::Error::other(e)))?
     }
 
     fn register(&self, arn: &str) -> Arc<Control> {
@@ -371,13 +378,17 @@ impl Executions {
         self.running.lock().unwrap_or_else(|p| p.into_inner()).remove(arn);
     }
 
-    /// DescribeExecution.
+    /// DescribeExecution. Only a missing record means the execution does not exist; one that cannot be read is a
+    /// storage error (a 500, logged where the API answers), never reported as a missing execution.
     pub fn describe(&self, arn: &str) -> Result<ExecutionRecord, ExecutionError> {
         let (machine, name) = parse_execution_arn(arn)?;
-        read_record(&self.dir(&machine, &name)).map_err(|_| ExecutionError::ExecutionDoesNotExist(arn.to_owned()))
+        read_record(&self.dir(&machine, &name))
+            .map_err(|e| if is_missing(&e) { ExecutionError::ExecutionDoesNotExist(arn.to_owned()) } else { e })
     }
 
-    /// ListExecutions: newest first, optionally only those with `status`.
+    /// ListExecutions: newest first, optionally only those with `status`. A page's token carries the last
+    /// listed execution's start date and name, so executions started between pages shift nothing, and the request's
+    /// machine and filter, so it continues no other listing.
     pub fn list(
         &self,
         machine_arn: &str,
@@ -393,22 +404,26 @@ impl Executions {
                 for entry in entries {
                     let entry = entry.map_err(storage(&dir))?;
                     // A directory whose record is not written yet is an execution still being created: not listed.
-                    if let Ok(r) = read_record(&entry.path())
-                        && status.is_none_or(|s| s == r.status)
-                    {
-                        records.push(r);
+                    match read_record(&entry.path()) {
+                        Ok(r) if status.is_none_or(|s| s == r.status) => records.push(r),
+                        Ok(_) => {}
+                        Err(e) if is_missing(&e) => {}
+                        Err(e) => tracing::warn!(error = %e, "an unreadable execution record is left out of the list"),
                     }
                 }
             }
             Err(e) if e.kind() == io::ErrorKind::NotFound => {}
             Err(e) => return Err(storage(&dir)(e)),
         }
-        records.sort_by(|a, b| b.start_date.cmp(&a.start_date).then_with(|| b.name.cmp(&a.name)));
-        paginate(records, max_results, next_token)
+        let key = |r: &ExecutionRecord| (r.start_date.unix_timestamp_nanos(), r.name.clone());
+        records.sort_by_key(|r| std::cmp::Reverse(key(r)));
+        let request = json!({"stateMachineArn": machine.arn, "statusFilter": status});
+        paginate(records, &request, key, Order::Descending, max_results, next_token)
     }
 
     /// GetExecutionHistory: events as the API shapes them (timestamps in epoch seconds), oldest first unless
-    /// `reverse`.
+    /// `reverse`. A page's token carries the last event's id (the history only grows) and the execution and order
+    /// it was issued for.
     pub fn history(
         &self,
         arn: &str,
@@ -416,12 +431,19 @@ impl Executions {
         max_results: usize,
         next_token: Option<&str>,
     ) -> Result<Page<Value>, ExecutionError> {
+        self.describe(arn)?; // a missing execution, or an unreadable record, as DescribeExecution answers
         let (machine, name) = parse_execution_arn(arn)?;
-        let dir = self.dir(&machine, &name);
-        if read_record(&dir).is_err() {
-            return Err(ExecutionError::ExecutionDoesNotExist(arn.to_owned()));
-        }
-        let mut events: Vec<Value> = read_history(&dir)?
+        let mut events = read_history(&self.dir(&machine, &name))?;
+        let order = if reverse {
+            events.reverse();
+            Order::Descending
+        } else {
+            Order::Ascending
+        };
+        let request = json!({"executionArn": arn, "reverseOrder": reverse});
+        let page = paginate(events, &request, |e| e.id, order, max_results, next_token)?;
+        let items = page
+            .items
             .into_iter()
             .filter_map(|e| {
                 let epoch = e.timestamp.unix_timestamp_nanos() as f64 / 1e9;
@@ -430,10 +452,7 @@ impl Executions {
                 Some(v)
             })
             .collect();
-        if reverse {
-            events.reverse();
-        }
-        paginate(events, max_results, next_token)
+        Ok(Page { items, next_token: page.next_token })
     }
 
     /// StopExecution: aborts the execution and waits until its record says so. Stopping a closed execution
@@ -499,19 +518,92 @@ impl Drop for Executions {
     }
 }
 
-fn paginate<T>(items: Vec<T>, max_results: usize, next_token: Option<&str>) -> Result<Page<T>, ExecutionError> {
-    let skip = match next_token {
+/// Which way a list runs by its items' keys.
+#[derive(Clone, Copy)]
+enum Order {
+    Ascending,
+    Descending,
+}
+
+/// What a `nextToken` carries: the request it continues (refused for any other) and the key of the last item it
+/// gave, so the next page begins after that item wherever it now is (a position would shift as items are added).
+#[derive(Serialize, Deserialize)]
+struct PageToken<K> {
+    request: Value,
+    after: K,
+}
+
+/// One page of `items`, which run in `order` by `key`. A token is opaque to callers: URL-safe base64 of JSON.
+fn paginate<T, K>(
+    items: Vec<T>,
+    request: &Value,
+    key: impl Fn(&T) -> K,
+    order: Order,
+    max_results: usize,
+    next_token: Option<&str>,
+) -> Result<Page<T>, ExecutionError>
+where
+    K: Ord + Serialize + serde::de::DeserializeOwned,
+{
+    use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
+    let start = match next_token {
         None => 0,
-        Some(t) => t
-            .parse::<usize>()
-            .ok()
-            .filter(|n| *n <= items.len())
-            .ok_or_else(|| ExecutionError::InvalidToken(t.to_owned()))?,
+        Some(t) => {
+            let invalid = || ExecutionError::InvalidToken(t.to_owned());
+            let token: PageToken<K> = URL_SAFE_NO_PAD
+                .decode(t)
+                .ok()
+                .and_then(|bytes| serde_json::from_slice(&bytes).ok())
+                .ok_or_else(invalid)?;
+            if token.request != *request {
+                return Err(invalid());
+            }
+            items.partition_point(|item| match order {
+                Order::Ascending => key(item) <= token.after,
+                Order::Descending => key(item) >= token.after,
+            })
+        }
     };
     let max = if max_results == 0 { 100 } else { max_results };
-    let end = skip.saturating_add(max).min(items.len());
-    let next_token = (end < items.len()).then(|| end.to_string());
-    Ok(Page { items: items.into_iter().skip(skip).take(end - skip).collect(), next_token })
+    let end = start.saturating_add(max).min(items.len());
+    let next_token = if end < items.len() {
+        let token = PageToken { request: request.clone(), after: key(&items[end - 1]) };
+        let json = serde_json::to_vec(&token).map_err(|e| storage(Path::new("nextToken"))(io::Error::other(e)))?;
+        Some(URL_SAFE_NO_PAD.encode(json))
+    } else {
+        None
+    };
+    Ok(Page { items: items.into_iter().skip(start).take(end - start).collect(), next_token })
+}
+
+/// Claims `dir` for a new execution (`record`, with `input`) and records it, or finds the name taken. Blocking file
+/// work: the caller runs it on the blocking pool, holding [`Executions::starting`].
+fn claim(root: &Path, dir: &Path, record: ExecutionRecord, input: &Value) -> Result<Claim, ExecutionError> {
+    let taken = || ExecutionError::ExecutionAlreadyExists(record.execution_arn.clone());
+    let parent = dir.parent().unwrap_or(root);
+    fs::create_dir_all(parent).map_err(storage(parent))?;
+    let lock = match fs::create_dir(dir) {
+        Ok(()) => lock_file(dir)?.ok_or_else(taken)?,
+        Err(e) if e.kind() == io::ErrorKind::AlreadyExists => match read_record(dir) {
+            Ok(existing) => {
+                let same_input = serde_json::from_str::<Value>(&existing.input).ok().as_ref() == Some(input);
+                return if existing.status == ExecutionStatus::Running && same_input {
+                    Ok(Claim::Existing(existing))
+                } else {
+                    Err(taken())
+                };
+            }
+            // A directory without a record: its creator died before writing it, if its lock is free to take.
+            Err(e) if is_missing(&e) => lock_file(dir)?.ok_or_else(taken)?,
+            // A record that is there but unreadable is not overwritten: that would lose an execution.
+            Err(e) => return Err(e),
+        },
+        Err(e) => return Err(storage(dir)(e)),
+    };
+    let history = dir.join("history.jsonl");
+    fs::write(&history, b"").map_err(storage(&history))?;
+    write_record(dir, &record)?;
+    Ok(Claim::New(record, lock))
 }
 
 /// Takes the execution's lock: `None` when another holder (a live process) has it.
@@ -525,6 +617,12 @@ fn lock_file(dir: &Path) -> Result<Option<fs::File>, ExecutionError> {
     }
 }
 
+/// Whether a storage error is the file (or its directory) not being there, as opposed to being unreadable.
+fn is_missing(e: &ExecutionError) -> bool {
+    matches!(e, ExecutionError::Storage { source, .. } if source.kind() == io::ErrorKind::NotFound)
+}
+
+/// An execution's record. A missing one is a storage error too, which [`is_missing`] tells apart.
 fn read_record(dir: &Path) -> Result<ExecutionRecord, ExecutionError> {
     let path = dir.join("record.json");
     let text = fs::read(&path).map_err(storage(&path))?;
@@ -569,34 +667,80 @@ fn read_history(dir: &Path) -> Result<Vec<HistoryEvent>, ExecutionError> {
     Ok(events)
 }
 
-/// Appends each event to `history.jsonl` as it happens, one JSON line each.
+/// Appends each event to `history.jsonl` as it happens, one JSON line each. When an append fails (a full disk),
+/// nothing more is written and the execution is aborted: [`drive`] then fails it, saying why, rather than letting it
+/// run on with a history that no longer says what it did.
 struct HistoryFile {
     path: PathBuf,
     file: Mutex<fs::File>,
+    /// What stops the execution when an append fails.
+    abort: Option<AbortHandle>,
+    /// Why an append failed, once one has.
+    failure: Mutex<Option<String>>,
 }
 
 impl HistoryFile {
-    fn open(dir: &Path) -> Result<Self, ExecutionError> {
+    /// Opens the history for appending, first repairing a last line a crash cut short: were the next event appended
+    /// to it, the broken line would end up mid-file and the whole history would become unreadable. The repair
+    /// agrees with [`read_history`]: a last line that is a whole event (only its newline is missing) is kept and
+    /// ended, anything else after the last newline is cut off.
+    fn open(dir: &Path, abort: Option<AbortHandle>) -> Result<Self, ExecutionError> {
         let path = dir.join("history.jsonl");
-        let file = fs::OpenOptions::new().create(true).append(true).open(&path).map_err(storage(&path))?;
-        Ok(Self { path, file: Mutex::new(file) })
+        let file = fs::OpenOptions::new().create(true).read(true).append(true).open(&path).map_err(storage(&path))?;
+        let text = fs::read(&path).map_err(storage(&path))?;
+        let whole = text.iter().rposition(|b| *b == b'\n').map_or(0, |i| i + 1);
+        if whole < text.len() {
+            let repair = || -> io::Result<()> {
+                if serde_json::from_slice::<HistoryEvent>(&text[whole..]).is_ok() {
+                    (&file).write_all(b"\n")?;
+                } else {
+                    file.set_len(whole as u64)?;
+                }
+                file.sync_all()
+            };
+            repair().map_err(storage(&path))?;
+            tracing::warn!(path = %path.display(), "repaired the last line of an execution history cut short by a crash");
+        }
+        Ok(Self { path, file: Mutex::new(file), abort, failure: Mutex::default() })
     }
 
-    fn append(&self, event: &HistoryEvent) {
+    fn append(&self, event: &HistoryEvent) -> Result<(), String> {
+        let mut failure = self.failure.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(why) = &*failure {
+            return Err(why.clone());
+        }
         let line = match serde_json::to_string(event) {
             Ok(l) => l + "\n",
-            Err(e) => return tracing::error!(path = %self.path.display(), error = %e, "history event not serialisable"),
+            Err(e) => return Err(format!("event {} is not serialisable: {e}", event.id)),
         };
         let mut f = self.file.lock().unwrap_or_else(|p| p.into_inner());
+        let before = f.metadata().map(|m| m.len());
         if let Err(e) = f.write_all(line.as_bytes()) {
-            tracing::error!(path = %self.path.display(), error = %e, "could not append to the execution history");
+            // Best effort: take back whatever part of the line was written, so the file still ends with a newline.
+            if let Ok(len) = before {
+                let _ = f.set_len(len);
+            }
+            let why = format!("could not append event {} to {}: {e}", event.id, self.path.display());
+            *failure = Some(why.clone());
+            return Err(why);
         }
+        Ok(())
+    }
+
+    /// Why an append failed, if one has.
+    fn failure(&self) -> Option<String> {
+        self.failure.lock().unwrap_or_else(|p| p.into_inner()).clone()
     }
 }
 
 impl states::EventSink for HistoryFile {
     fn on_event(&self, event: &HistoryEvent) {
-        self.append(event);
+        if let Err(why) = self.append(event) {
+            tracing::error!(path = %self.path.display(), error = %why, "execution history not written: stopping the execution");
+            if let Some(abort) = &self.abort {
+                abort.abort();
+            }
+        }
     }
 }
 
@@ -664,22 +808,31 @@ enum Begin {
     Resume(ResumePoint),
 }
 
-/// Runs one execution to its end while holding its lock, then records how it ended.
-async fn drive(
+/// Everything [`drive`] needs to run one execution.
+struct Run {
     stack: Weak<Stack>,
     machine: Arc<Machine>,
+    /// The execution's directory.
     dir: PathBuf,
-    mut record: ExecutionRecord,
+    record: ExecutionRecord,
     begin: Begin,
+    /// The execution's lock, held until its record says how it ended.
     lock: fs::File,
     control: Arc<Control>,
-) {
-    let outcome = match HistoryFile::open(&dir) {
-        Ok(sink) => {
+}
+
+/// Runs one execution to its end while holding its lock, then records how it ended.
+async fn drive(run: Run) {
+    let Run { stack, machine, dir, mut record, begin, lock, control } = run;
+    let mut sink = None;
+    let outcome = match HistoryFile::open(&dir, Some(control.abort.clone())) {
+        Ok(history) => {
+            let history = Arc::new(history);
+            sink = Some(history.clone());
             let options = RunOptions {
                 execution_name: Some(record.name.clone()),
                 state_machine_arn: Some(machine.arn.clone()),
-                sink: Some(Arc::new(sink)),
+                sink: Some(history),
                 abort: Some(control.abort.clone()),
                 ..Default::default()
             };
@@ -706,6 +859,16 @@ async fn drive(
         && let Some(reason) = control.stop.lock().unwrap_or_else(|p| p.into_inner()).take()
     {
         (record.error, record.cause) = (reason.error, reason.cause);
+    }
+    // The history stopped short of what ran: the record says so rather than an outcome the history cannot show.
+    if let Some(why) = sink.and_then(|s| s.failure()) {
+        record.status = ExecutionStatus::Failed;
+        record.output = None;
+        record.error = Some(INTERRUPTED_ERROR.into());
+        record.cause = Some(format!(
+            "The local stack stopped this execution because it could not write its history ({why}); the history ends \
+             at the last event written."
+        ));
     }
     finish(&stack, &dir, &record, &control);
     drop(lock);
@@ -765,14 +928,17 @@ async fn recover_one(
             format!("The local stack stopped while this execution was running, and it could not be resumed: {why}");
         let last = events.iter().map(|e| e.id).max().unwrap_or(0);
         let now = OffsetDateTime::now_utc();
-        if let Ok(sink) = HistoryFile::open(&dir) {
+        let written = HistoryFile::open(&dir, None).map_err(|e| e.to_string()).and_then(|sink| {
             sink.append(&HistoryEvent {
                 timestamp: now,
                 event_type: "ExecutionFailed".into(),
                 id: last + 1,
                 previous_event_id: last,
                 details: Some(EventDetails::ExecutionFailed { error: INTERRUPTED_ERROR.into(), cause: cause.clone() }),
-            });
+            })
+        });
+        if let Err(e) = written {
+            tracing::error!(path = %dir.display(), error = %e, "could not record in the history why the execution failed");
         }
         record.status = ExecutionStatus::Failed;
         record.error = Some(INTERRUPTED_ERROR.into());
@@ -849,7 +1015,7 @@ async fn recover_one(
         Begin::Fresh(_) => "(start)".to_owned(),
     };
     tracing::info!(execution = %arn, %state, "resuming an execution the previous process left running");
-    drive(stack, machine, dir, record, begin, lock, control).await;
+    drive(Run { stack, machine, dir, record, begin, lock, control }).await;
 }
 
 #[cfg(test)]
@@ -922,12 +1088,74 @@ mod tests {
     }
 
     #[test]
-    fn pages_follow_their_tokens_and_a_bad_token_is_refused() {
-        let p = paginate((0..5).collect(), 2, None).unwrap();
-        assert_eq!((p.items, p.next_token.as_deref()), (vec![0, 1], Some("2")));
-        let p = paginate((0..5).collect(), 2, Some("4")).unwrap();
-        assert_eq!((p.items, p.next_token), (vec![4], None));
-        assert!(matches!(paginate((0..5).collect::<Vec<_>>(), 2, Some("x")), Err(ExecutionError::InvalidToken(_))));
-        assert!(matches!(paginate((0..5).collect::<Vec<_>>(), 2, Some("9")), Err(ExecutionError::InvalidToken(_))));
+    fn pages_continue_after_their_last_item_and_a_token_serves_only_its_own_request() {
+        let request = json!({"executionArn": "a", "reverseOrder": false});
+        let page = |items: Vec<u64>, token: Option<&str>| paginate(items, &request, |n| *n, Order::Ascending, 2, token);
+        let first = page((1..=5).collect(), None).unwrap();
+        assert_eq!(first.items, [1, 2]);
+        let token = first.next_token.unwrap();
+        // Items added before the position (or the item itself gone) shift nothing.
+        let second = page(vec![0, 1, 3, 4, 5], Some(&token)).unwrap();
+        assert_eq!(second.items, [3, 4]);
+        let last = page((1..=5).collect(), second.next_token.as_deref()).unwrap();
+        assert_eq!((last.items, last.next_token), (vec![5], None));
+
+        let descending = paginate((1..=5).rev().collect::<Vec<u64>>(), &request, |n| *n, Order::Descending, 2, None);
+        let token = descending.unwrap().next_token.unwrap();
+        let rest = paginate(vec![9, 5, 4, 3, 2, 1], &request, |n| *n, Order::Descending, 9, Some(&token)).unwrap();
+        assert_eq!(rest.items, [3, 2, 1]);
+
+        let other = json!({"executionArn": "b", "reverseOrder": false});
+        for bad in [token.as_str(), "forged", "2", ""] {
+            let refused = paginate(vec![1u64, 2, 3], &other, |n| *n, Order::Descending, 2, Some(bad));
+            assert!(matches!(refused, Err(ExecutionError::InvalidToken(_))), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn a_history_line_cut_short_by_a_crash_is_cut_off_before_the_next_event_is_appended() {
+        let dir = tempfile::tempdir().unwrap();
+        let event = |id: u64| HistoryEvent {
+            timestamp: OffsetDateTime::now_utc(),
+            event_type: "PassStateEntered".into(),
+            id,
+            previous_event_id: id - 1,
+            details: None,
+        };
+        let line = |id: u64| serde_json::to_string(&event(id)).unwrap();
+        let path = dir.path().join("history.jsonl");
+        fs::write(&path, format!("{}\n{}", line(1), &line(2)[..20])).unwrap();
+        HistoryFile::open(dir.path(), None).unwrap().append(&event(2)).unwrap();
+        assert_eq!(read_history(dir.path()).unwrap().iter().map(|e| e.id).collect::<Vec<_>>(), [1, 2]);
+
+        // A whole event missing only its newline is one `read_history` counts: it is kept.
+        fs::write(&path, format!("{}\n{}", line(1), line(2))).unwrap();
+        HistoryFile::open(dir.path(), None).unwrap().append(&event(3)).unwrap();
+        assert_eq!(read_history(dir.path()).unwrap().iter().map(|e| e.id).collect::<Vec<_>>(), [1, 2, 3]);
+    }
+
+    #[test]
+    fn a_history_append_that_fails_stops_the_execution_and_nothing_more_is_written() {
+        // `/dev/full` fails every write with "no space left on device".
+        let Ok(file) = fs::OpenOptions::new().append(true).open("/dev/full") else { return };
+        let abort = AbortHandle::new();
+        let sink = HistoryFile {
+            path: "/dev/full".into(),
+            file: Mutex::new(file),
+            abort: Some(abort.clone()),
+            failure: Mutex::default(),
+        };
+        let event = HistoryEvent {
+            timestamp: OffsetDateTime::now_utc(),
+            event_type: "ExecutionStarted".into(),
+            id: 1,
+            previous_event_id: 0,
+            details: None,
+        };
+        states::EventSink::on_event(&sink, &event);
+        assert!(abort.is_aborted());
+        let why = sink.failure().expect("the failure is kept for the record");
+        assert!(why.contains("could not append event 1"), "{why}");
+        assert_eq!(sink.append(&event), Err(why), "later events are not written after a gap");
     }
 }

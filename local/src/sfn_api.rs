@@ -184,11 +184,9 @@ async fn call(stack: &Stack, target: &str, body: &[u8]) -> Result<Value, ApiErro
     Ok(match operation {
         "StartExecution" => {
             let i: StartExecutionInput = parse(body)?;
-            let r = executions.start(StartRequest {
-                state_machine_arn: i.state_machine_arn,
-                name: i.name,
-                input: i.input,
-            })?;
+            let r = executions
+                .start(StartRequest { state_machine_arn: i.state_machine_arn, name: i.name, input: i.input })
+                .await?;
             json!({"executionArn": r.execution_arn, "startDate": epoch(r.start_date)})
         }
         "DescribeExecution" => description(&executions.describe(&parse::<ExecutionArnInput>(body)?.execution_arn)?),

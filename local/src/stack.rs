@@ -43,7 +43,7 @@ pub enum StackError {
     #[error("data directory {path}: {source}")]
     DataDir { path: PathBuf, source: std::io::Error },
     #[error("store: {0}")]
-    Store(String),
+    Store(#[from] local_adapters::OpenError),
     #[error(transparent)]
     StateMachine(#[from] MachineError),
     #[error("resuming executions: {0}")]
@@ -97,7 +97,7 @@ impl Stack {
         let data_err = |source| StackError::DataDir { path: config.data_dir.clone(), source };
         std::fs::create_dir_all(&config.data_dir).map_err(data_err)?;
         let template = Template::load(&config.template, &LocalSecrets(config.data_dir.clone()))?;
-        let store = LocalStore::open(&config.data_dir.join("store.sqlite3")).map_err(|e| StackError::Store(e.to_string()))?;
+        let store = LocalStore::open(&config.data_dir.join("store.sqlite3"))?;
         let services = Services { store };
         let mut functions = BTreeMap::new();
         for f in &template.functions {

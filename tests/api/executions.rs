@@ -315,3 +315,90 @@ async fn an_execution_stopped_before_its_first_event_simply_begins_after_a_resta
     let events = history(&app, &arn).await;
     assert_eq!((events[0]["type"].as_str(), count(&events, "ExecutionStarted")), (Some("ExecutionStarted"), 1));
 }
+
+#[tokio::test]
+async fn a_history_line_cut_short_by_a_crash_is_repaired_and_the_execution_resumes_with_a_readable_history() {
+    let app = spawn_app().await;
+    let task = app.create_task("alice", json!({"title": "torn tail"})).await;
+    let started = start(&app, "torn-tail", reminder("alice", task["id"].as_str().unwrap(), 2)).await;
+    let arn = started["executionArn"].as_str().unwrap().to_owned();
+    let dir = app.stop().await; // mid-Wait
+    // As if the process had died halfway through writing an event.
+    let history_file = dir.path().join("executions/TaskReminderStateMachine/torn-tail/history.jsonl");
+    let mut text = std::fs::read_to_string(&history_file).unwrap();
+    text.push_str(r#"{"timestamp":"2026-11-27T04:00:00Z","type":"WaitSta"#);
+    std::fs::write(&history_file, text).unwrap();
+
+    let app = spawn_app_in(dir).await;
+    let d = until_done(&app, &arn).await;
+    assert_eq!(d["status"], "SUCCEEDED", "resumed and finished: {d}");
+    let events = history(&app, &arn).await;
+    assert_eq!(count(&events, "ExecutionSucceeded"), 1, "{events:?}");
+    let ids: Vec<u64> = events.iter().map(|e| e["id"].as_u64().unwrap()).collect();
+    assert!(ids.windows(2).all(|w| w[1] == w[0] + 1), "ids continue past the repaired line: {ids:?}");
+    let text = std::fs::read_to_string(
+        app.data_dir.path().join("executions/TaskReminderStateMachine/torn-tail/history.jsonl"),
+    )
+    .unwrap();
+    assert!(text.lines().all(|l| serde_json::from_str::<Value>(l).is_ok()), "every line is whole: {text}");
+}
+
+#[tokio::test]
+async fn paging_executions_while_new_ones_start_neither_repeats_nor_skips_any() {
+    let app = spawn_app().await;
+    let waiting = |n: usize| reminder("alice", "01JD5Q8X3N7V2K4M6P9R0S1T2W", 3600 + n as u64);
+    for n in 0..5 {
+        start(&app, &format!("before-{n}"), waiting(n)).await;
+    }
+    let (mut seen, mut token, mut added) = (Vec::new(), Value::Null, 0);
+    loop {
+        let (status, page) =
+            sfn(&app, "ListExecutions", json!({"stateMachineArn": MACHINE, "maxResults": 2, "nextToken": token})).await;
+        assert_eq!(status, 200, "{page}");
+        seen.extend(page["executions"].as_array().unwrap().iter().map(|e| e["name"].as_str().unwrap().to_owned()));
+        if page["nextToken"].is_null() {
+            break;
+        }
+        token = page["nextToken"].clone();
+        // Newer executions sort first: before, they shifted every later page.
+        start(&app, &format!("during-{added}"), waiting(added)).await;
+        added += 1;
+    }
+    assert_eq!(seen, ["before-4", "before-3", "before-2", "before-1", "before-0"], "each once, in order");
+
+    let (_, page) = sfn(&app, "ListExecutions", json!({"stateMachineArn": MACHINE, "maxResults": 1})).await;
+    let token = &page["nextToken"];
+    let (status, body) = sfn(
+        &app,
+        "ListExecutions",
+        json!({"stateMachineArn": MACHINE, "statusFilter": "RUNNING", "maxResults": 1, "nextToken": token}),
+    )
+    .await;
+    assert_eq!((status, body["__type"].as_str()), (400, Some("InvalidToken")), "another filter: {body}");
+
+    let arn = |name: &str| format!("arn:aws:states:us-east-1:123456789012:execution:TaskReminderStateMachine:{name}");
+    let (_, page) = sfn(&app, "GetExecutionHistory", json!({"executionArn": arn("before-0"), "maxResults": 1})).await;
+    let token = &page["nextToken"];
+    assert!(token.is_string(), "{page}");
+    for other in [
+        json!({"executionArn": arn("before-1"), "maxResults": 1, "nextToken": token}),
+        json!({"executionArn": arn("before-0"), "reverseOrder": true, "maxResults": 1, "nextToken": token}),
+        json!({"executionArn": arn("before-0"), "nextToken": "forged"}),
+    ] {
+        let (status, body) = sfn(&app, "GetExecutionHistory", other.clone()).await;
+        assert_eq!((status, body["__type"].as_str()), (400, Some("InvalidToken")), "{other}: {body}");
+    }
+}
+
+#[tokio::test]
+async fn a_corrupted_execution_record_is_a_storage_failure_not_a_missing_execution() {
+    let app = spawn_app().await;
+    let started = start(&app, "corrupt", reminder("alice", "01JD5Q8X3N7V2K4M6P9R0S1T2W", 3600)).await;
+    let arn = started["executionArn"].as_str().unwrap();
+    let record = app.data_dir.path().join("executions/TaskReminderStateMachine/corrupt/record.json");
+    std::fs::write(&record, "{\"executionArn\": ").unwrap();
+    for operation in ["DescribeExecution", "GetExecutionHistory"] {
+        let (status, body) = sfn(&app, operation, json!({"executionArn": arn})).await;
+        assert_eq!((status, body["__type"].as_str()), (500, Some("InternalFailure")), "{operation}: {body}");
+    }
+}

@@ -18,10 +18,18 @@ pub const DESCRIPTION_MAX_CHARS: usize = 10_000;
 pub struct TaskId(ulid::Ulid);
 
 impl TaskId {
-    /// A fresh id for a task created at `at`.
+    /// A fresh id for a task created at `at`. Within one process ids only grow, even for tasks created in the same
+    /// millisecond, so "newest first" holds for them too (across processes, ids of one millisecond are unordered).
     pub fn generate(at: Timestamp) -> Self {
+        static LAST: std::sync::Mutex<u128> = std::sync::Mutex::new(0);
         let ms = (at.unix_timestamp_nanos() / 1_000_000).max(0) as u64;
-        Self(ulid::Ulid::from_parts(ms, rand_bits()))
+        let candidate = ulid::Ulid::from_parts(ms, rand_bits()).0;
+        let mut last = LAST.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        // Same millisecond as the last id (or a clock that stepped back): one more than the last, as ULID's
+        // monotonic mode does. The 80 random bits leave room for ~10^24 increments.
+        let id = if candidate > *last { candidate } else { *last + 1 };
+        *last = id;
+        Self(ulid::Ulid(id))
     }
 
     pub fn parse(raw: &str) -> Result<Self, Error> {
@@ -349,6 +357,13 @@ mod tests {
         assert!(Version::parse_if_match("abc").is_err());
         assert!(Version::parse_if_match("0").is_err());
         assert!(Version::parse_if_match("").is_err());
+    }
+
+    #[test]
+    fn ids_generated_in_the_same_millisecond_still_only_grow() {
+        let at = time::macros::datetime!(2026-01-01 0:00 UTC);
+        let ids: Vec<_> = (0..1000).map(|_| TaskId::generate(at)).collect();
+        assert!(ids.windows(2).all(|w| w[0] < w[1]));
     }
 
     #[test]
