@@ -7,7 +7,7 @@
 //! let moto = MotoServer::shared(); // one server per test binary, started on first use
 //! let client = moto.client(); // one client per test: a client must not outlive the runtime that used it
 //! let (tasks, users) = create_tables(&client).await;
-//! let store = aws_adapters::DynamoStore::new(client, tasks, users);
+//! let store = aws_adapters::dynamo::store(client, tasks, users);
 //! # }
 //! ```
 //!

@@ -22,7 +22,7 @@ async fn store() -> DynamoStore {
 async fn store_and_client() -> (DynamoStore, Client) {
     let client = MotoServer::shared().client();
     let (tasks, users) = create_tables(&client).await;
-    (DynamoStore::new(client.clone(), tasks, users), client)
+    (aws_adapters::dynamo::store(client.clone(), tasks, users), client)
 }
 
 domain::store_contract_tests!(store());

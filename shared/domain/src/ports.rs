@@ -73,3 +73,67 @@ pub trait ProfileUpdate: Send + Sync {
         now: Timestamp,
     ) -> impl Future<Output = Result<Profile, StoreError>> + Send;
 }
+
+/// A tasks store and a profiles store as one value offering every port, by delegation: what the store contract
+/// (and anything else that wants all ports at once) takes. Each adapter has one such alias (`DynamoStore`,
+/// `SqliteStore`), so the delegation is written once, here.
+#[derive(Debug, Clone)]
+pub struct Stores<T, P> {
+    pub tasks: T,
+    pub profiles: P,
+}
+
+impl<T: TaskGet, P: Send + Sync> TaskGet for Stores<T, P> {
+    fn get_task(&self, owner: &UserId, id: TaskId) -> impl Future<Output = Result<Option<Task>, StoreError>> + Send {
+        self.tasks.get_task(owner, id)
+    }
+}
+
+impl<T: TaskPut, P: Send + Sync> TaskPut for Stores<T, P> {
+    fn put_task(&self, task: &Task) -> impl Future<Output = Result<(), StoreError>> + Send {
+        self.tasks.put_task(task)
+    }
+}
+
+impl<T: TaskList, P: Send + Sync> TaskList for Stores<T, P> {
+    fn list_tasks(&self, owner: &UserId, query: &ListQuery) -> impl Future<Output = Result<Vec<Task>, StoreError>> + Send {
+        self.tasks.list_tasks(owner, query)
+    }
+}
+
+impl<T: TaskUpdate, P: Send + Sync> TaskUpdate for Stores<T, P> {
+    fn update_task(
+        &self,
+        owner: &UserId,
+        id: TaskId,
+        patch: &TaskPatch,
+        expected: Option<Version>,
+        now: Timestamp,
+    ) -> impl Future<Output = Result<Task, StoreError>> + Send {
+        self.tasks.update_task(owner, id, patch, expected, now)
+    }
+}
+
+impl<T: TaskDelete, P: Send + Sync> TaskDelete for Stores<T, P> {
+    fn delete_task(&self, owner: &UserId, id: TaskId, expected: Option<Version>) -> impl Future<Output = Result<(), StoreError>> + Send {
+        self.tasks.delete_task(owner, id, expected)
+    }
+}
+
+impl<T: Send + Sync, P: ProfileGet> ProfileGet for Stores<T, P> {
+    fn get_profile(&self, user: &UserId) -> impl Future<Output = Result<Option<Profile>, StoreError>> + Send {
+        self.profiles.get_profile(user)
+    }
+}
+
+impl<T: Send + Sync, P: ProfilePut> ProfilePut for Stores<T, P> {
+    fn put_profile(&self, profile: &Profile) -> impl Future<Output = Result<(), StoreError>> + Send {
+        self.profiles.put_profile(profile)
+    }
+}
+
+impl<T: Send + Sync, P: ProfileUpdate> ProfileUpdate for Stores<T, P> {
+    fn update_profile(&self, user: &UserId, patch: &ProfilePatch, now: Timestamp) -> impl Future<Output = Result<Profile, StoreError>> + Send {
+        self.profiles.update_profile(user, patch, now)
+    }
+}

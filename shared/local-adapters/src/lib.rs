@@ -36,75 +36,14 @@ pub use profiles::SqliteProfiles;
 pub use store::LocalStore;
 pub use tasks::{ListCost, SqliteTasks};
 
-use domain::ports::*;
-use domain::{Profile, ProfilePatch, StoreError, Task, TaskId, TaskPatch, Timestamp, UserId, Version};
 
-/// Every port at once, on a tasks table and a profiles table of one database: what the contract tests and the
-/// local stack's router take when one value should serve all routes.
-#[derive(Debug, Clone)]
-pub struct SqliteStore {
-    pub tasks: SqliteTasks,
-    pub profiles: SqliteProfiles,
-}
+/// Every port at once, on a tasks table and a profiles table of one database: what the contract tests take when
+/// one value should serve all ports.
+pub type SqliteStore = domain::ports::Stores<SqliteTasks, SqliteProfiles>;
 
 impl LocalStore {
     /// Both tables' ports in one value (see [`LocalStore::tasks`] and [`LocalStore::profiles`]).
     pub fn ports(&self, tasks_table: &str, profiles_table: &str) -> Result<SqliteStore, OpenError> {
         Ok(SqliteStore { tasks: self.tasks(tasks_table)?, profiles: self.profiles(profiles_table)? })
-    }
-}
-
-impl TaskGet for SqliteStore {
-    async fn get_task(&self, owner: &UserId, id: TaskId) -> Result<Option<Task>, StoreError> {
-        self.tasks.get_task(owner, id).await
-    }
-}
-
-impl TaskPut for SqliteStore {
-    async fn put_task(&self, task: &Task) -> Result<(), StoreError> {
-        self.tasks.put_task(task).await
-    }
-}
-
-impl TaskList for SqliteStore {
-    async fn list_tasks(&self, owner: &UserId, query: &ListQuery) -> Result<Vec<Task>, StoreError> {
-        self.tasks.list_tasks(owner, query).await
-    }
-}
-
-impl TaskUpdate for SqliteStore {
-    async fn update_task(
-        &self,
-        owner: &UserId,
-        id: TaskId,
-        patch: &TaskPatch,
-        expected: Option<Version>,
-        now: Timestamp,
-    ) -> Result<Task, StoreError> {
-        self.tasks.update_task(owner, id, patch, expected, now).await
-    }
-}
-
-impl TaskDelete for SqliteStore {
-    async fn delete_task(&self, owner: &UserId, id: TaskId, expected: Option<Version>) -> Result<(), StoreError> {
-        self.tasks.delete_task(owner, id, expected).await
-    }
-}
-
-impl ProfileGet for SqliteStore {
-    async fn get_profile(&self, user: &UserId) -> Result<Option<Profile>, StoreError> {
-        self.profiles.get_profile(user).await
-    }
-}
-
-impl ProfilePut for SqliteStore {
-    async fn put_profile(&self, profile: &Profile) -> Result<(), StoreError> {
-        self.profiles.put_profile(profile).await
-    }
-}
-
-impl ProfileUpdate for SqliteStore {
-    async fn update_profile(&self, user: &UserId, patch: &ProfilePatch, now: Timestamp) -> Result<Profile, StoreError> {
-        self.profiles.update_profile(user, patch, now).await
     }
 }
