@@ -3,6 +3,8 @@
 //! denied credentials) is `Unavailable`, carrying the SDK error as its source so logs keep the whole chain.
 
 use super::item::{Item, version_of};
+use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::operation::put_item::PutItemError;
 use domain::{StoreError, Version};
 use std::error::Error as StdError;
 
@@ -32,6 +34,26 @@ pub(crate) fn call_failed(
     source: impl StdError + Send + Sync + 'static,
 ) -> StoreError {
     StoreError::unavailable(CallFailed { operation, table: table.to_owned(), source: Box::new(source) })
+}
+
+/// PutItem that never overwrites: the item is written only if no item has its key (`attribute_not_exists` on the
+/// key attribute `key`), and a taken key is [`StoreError::AlreadyExists`], not an outage.
+pub(crate) async fn put_new(client: &Client, table: &str, item: Item, key: &str) -> Result<(), StoreError> {
+    let result = client
+        .put_item()
+        .table_name(table)
+        .set_item(Some(item))
+        .condition_expression("attribute_not_exists(#key)")
+        .expression_attribute_names("#key", key)
+        .send()
+        .await;
+    match result {
+        Ok(_) => Ok(()),
+        Err(e) if matches!(e.as_service_error(), Some(PutItemError::ConditionalCheckFailedException(_))) => {
+            Err(StoreError::AlreadyExists)
+        }
+        Err(e) => Err(call_failed("PutItem", table, e)),
+    }
 }
 
 /// What a failed `attribute_exists(…) [AND version = :expected]` condition means, from the old item DynamoDB

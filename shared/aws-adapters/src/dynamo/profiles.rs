@@ -1,10 +1,9 @@
 //! The users table and the three profile ports: one item per user, keyed by `user_id`.
 
-use super::error::{call_failed, condition_failed};
+use super::error::{call_failed, condition_failed, put_new};
 use super::item::{CorruptItem, Item, number, profile_from_item, profile_to_item, string, timestamp};
 use super::schema::*;
 use aws_sdk_dynamodb::Client;
-use aws_sdk_dynamodb::operation::put_item::PutItemError;
 use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
 use aws_sdk_dynamodb::types::{ReturnValue, ReturnValuesOnConditionCheckFailure};
 use domain::ports::{ProfileGet, ProfilePut, ProfileUpdate};
@@ -50,22 +49,7 @@ impl ProfileGet for DynamoProfiles {
 
 impl ProfilePut for DynamoProfiles {
     async fn put_profile(&self, profile: &Profile) -> Result<(), StoreError> {
-        let result = self
-            .client
-            .put_item()
-            .table_name(&self.table)
-            .set_item(Some(profile_to_item(profile)?))
-            .condition_expression("attribute_not_exists(#user_id)")
-            .expression_attribute_names("#user_id", USER_ID)
-            .send()
-            .await;
-        match result {
-            Ok(_) => Ok(()),
-            Err(e) if matches!(e.as_service_error(), Some(PutItemError::ConditionalCheckFailedException(_))) => {
-                Err(StoreError::AlreadyExists)
-            }
-            Err(e) => Err(call_failed("PutItem", &self.table, e)),
-        }
+        put_new(&self.client, &self.table, profile_to_item(profile)?, USER_ID).await
     }
 }
 

@@ -2,12 +2,11 @@
 //! GetItem and Query (never Scan), writes are single conditional items, so no call can touch another owner's
 //! tasks and none reads more than it returns (plus at most one look-ahead item).
 
-use super::error::{call_failed, condition_failed};
+use super::error::{call_failed, condition_failed, put_new};
 use super::item::{self, Item, number, string, task_from_item, task_to_item, timestamp};
 use super::schema::*;
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::operation::delete_item::DeleteItemError;
-use aws_sdk_dynamodb::operation::put_item::PutItemError;
 use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
 use aws_sdk_dynamodb::types::{ReturnValue, ReturnValuesOnConditionCheckFailure};
 use domain::ports::{ListQuery, TaskDelete, TaskGet, TaskList, TaskPut, TaskUpdate};
@@ -132,22 +131,7 @@ impl TaskGet for DynamoTasks {
 
 impl TaskPut for DynamoTasks {
     async fn put_task(&self, task: &Task) -> Result<(), StoreError> {
-        let result = self
-            .client
-            .put_item()
-            .table_name(&self.table)
-            .set_item(Some(task_to_item(task)?))
-            .condition_expression("attribute_not_exists(#id)")
-            .expression_attribute_names("#id", TASK_ID)
-            .send()
-            .await;
-        match result {
-            Ok(_) => Ok(()),
-            Err(e) if matches!(e.as_service_error(), Some(PutItemError::ConditionalCheckFailedException(_))) => {
-                Err(StoreError::AlreadyExists)
-            }
-            Err(e) => Err(call_failed("PutItem", &self.table, e)),
-        }
+        put_new(&self.client, &self.table, task_to_item(task)?, TASK_ID).await
     }
 }
 
