@@ -23,7 +23,7 @@ pub mod task;
 pub mod user;
 
 pub use error::{Error, StoreError};
-pub use page::{Limit, Page, PageKey, PageToken};
+pub use page::{Limit, Page, PageKey, PageToken, WeakPageKey};
 pub use profile::{DisplayName, Email, Profile, ProfilePatch};
 pub use task::{Description, NewTask, Status, Task, TaskId, TaskPatch, Title, Version};
 pub use user::{Caller, UserId};

@@ -36,6 +36,13 @@ impl Limit {
     }
 }
 
+/// A page-token secret too short to keep tokens unforgeable.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("the page-token secret must be at least 16 bytes; it is {len}")]
+pub struct WeakPageKey {
+    pub len: usize,
+}
+
 /// The secret that seals page tokens. On AWS it comes from Secrets Manager through the function's environment; in
 /// the local stack from the data directory.
 #[derive(Clone)]
@@ -43,10 +50,10 @@ pub struct PageKey(Vec<u8>);
 
 impl PageKey {
     /// Keys shorter than 16 bytes are refused: a guessable key makes tokens forgeable.
-    pub fn new(secret: impl Into<Vec<u8>>) -> Result<Self, String> {
+    pub fn new(secret: impl Into<Vec<u8>>) -> Result<Self, WeakPageKey> {
         let secret = secret.into();
         if secret.len() < 16 {
-            return Err(format!("the page-token secret must be at least 16 bytes; it is {}", secret.len()));
+            return Err(WeakPageKey { len: secret.len() });
         }
         Ok(Self(secret))
     }
