@@ -88,7 +88,9 @@ impl RouteTable {
             let (score, params) = match &e.segments {
                 None => ((0, 0, 0, method_score), Vec::new()),
                 Some(segs) => match match_segments(segs, &parts) {
-                    Some((literals, greedy, params)) => ((if greedy { 1 } else { 2 }, literals, segs.len(), method_score), params),
+                    Some(SegmentMatch { literals, greedy, params }) => {
+                        ((if greedy { 1 } else { 2 }, literals, segs.len(), method_score), params)
+                    }
                     None => continue,
                 },
             };
@@ -100,7 +102,14 @@ impl RouteTable {
     }
 }
 
-fn match_segments(segs: &[Segment], parts: &[&str]) -> Option<(usize, bool, Vec<(String, String)>)> {
+/// How a path matched a route's segments: what the route's specificity is judged by, and the parameters.
+struct SegmentMatch {
+    literals: usize,
+    greedy: bool,
+    params: Vec<(String, String)>,
+}
+
+fn match_segments(segs: &[Segment], parts: &[&str]) -> Option<SegmentMatch> {
     let mut params = Vec::new();
     let mut literals = 0;
     for (i, seg) in segs.iter().enumerate() {
@@ -110,7 +119,7 @@ fn match_segments(segs: &[Segment], parts: &[&str]) -> Option<(usize, bool, Vec<
                     return None;
                 }
                 params.push((name.clone(), parts[i..].join("/")));
-                return Some((literals, true, params));
+                return Some(SegmentMatch { literals, greedy: true, params });
             }
             _ if i >= parts.len() => return None,
             Segment::Literal(l) if l == parts[i] => literals += 1,
@@ -118,7 +127,7 @@ fn match_segments(segs: &[Segment], parts: &[&str]) -> Option<(usize, bool, Vec<
             Segment::Param(name) => params.push((name.clone(), percent_decode(parts[i]))),
         }
     }
-    (segs.len() == parts.len()).then_some((literals, false, params))
+    (segs.len() == parts.len()).then_some(SegmentMatch { literals, greedy: false, params })
 }
 
 fn percent_decode(s: &str) -> String {

@@ -27,13 +27,17 @@ fn token(data: &Path, user: &str) -> String {
 }
 
 /// Starts `local up --port 0` and returns the child and its address.
+#[allow(clippy::zombie_processes, reason = "the caller owns the child: every test kills and waits for it")]
 fn up(data: &Path) -> (Child, String) {
     let mut child = local().args(["up", "--port", "0", "--data-dir"]).arg(data).stdout(Stdio::null()).stderr(Stdio::piped()).spawn().unwrap();
     let mut stderr = BufReader::new(child.stderr.take().unwrap());
     let mut line = String::new();
     loop {
         line.clear();
-        assert!(stderr.read_line(&mut line).unwrap() > 0, "local up exited before listening");
+        if stderr.read_line(&mut line).unwrap_or(0) == 0 {
+            let status = child.wait();
+            panic!("local up exited before listening: {status:?}");
+        }
         if let Some(rest) = line.strip_prefix("local stack: http://") {
             let addr = rest.split_whitespace().next().unwrap().to_owned();
             std::thread::spawn(move || std::io::copy(&mut stderr, &mut std::io::sink()));
@@ -345,16 +349,16 @@ fn local_states_run_gives_the_expected_result_for_every_conformance_case() {
             let out = cmd.output().unwrap();
             let got: Value = serde_json::from_slice(&out.stdout).unwrap_or(Value::Null);
             for key in ["status", "output", "error", "cause"] {
-                if let Some(want) = expected.get(key) {
-                    if got.get(key).unwrap_or(&Value::Null) != want {
-                        failures.push(format!("{name}: {key} expected {want}, got {got}"));
-                    }
+                if let Some(want) = expected.get(key)
+                    && got.get(key).unwrap_or(&Value::Null) != want
+                {
+                    failures.push(format!("{name}: {key} expected {want}, got {got}"));
                 }
             }
-            if let Some(part) = expected.get("cause_contains").and_then(Value::as_str) {
-                if !got["cause"].as_str().unwrap_or("").contains(part) {
-                    failures.push(format!("{name}: cause does not contain {part:?}: {got}"));
-                }
+            if let Some(part) = expected.get("cause_contains").and_then(Value::as_str)
+                && !got["cause"].as_str().unwrap_or("").contains(part)
+            {
+                failures.push(format!("{name}: cause does not contain {part:?}: {got}"));
             }
         }
     }
