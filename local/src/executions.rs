@@ -998,6 +998,7 @@ async fn recover_one(
                     execution_input: input,
                     start_time: Some(started.timestamp),
                     last_event_id: events.iter().map(|e| e.id).max().unwrap_or(0),
+                    entered_time: None,
                 })
             })
             .map(Begin::Resume)

@@ -21,8 +21,8 @@ use serde_json::{Map, Value};
 use std::collections::BTreeMap;
 use std::future::Future;
 use std::pin::{Pin, pin};
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::task::Poll;
 use std::time::Duration;
 use time::OffsetDateTime;
@@ -167,6 +167,8 @@ struct Engine<'r, I, C> {
     rec: Recorder,
     abort: AbortHandle,
     deadline: Option<OffsetDateTime>,
+    /// When the resumed state was first entered; taken by the first state run.
+    resumed_entered: Mutex<Option<OffsetDateTime>>,
     transitions: AtomicU64,
     max_transitions: u64,
     payload_limit: usize,
@@ -203,13 +205,16 @@ pub async fn run<I: TaskInvoker, C: Clock>(
         start_time: None,
         vars: Vars::new(),
         last_event_id: 0,
+        entered_time: None,
     };
     run_from(machine, start, invoker, clock, options).await
 }
 
 /// Continues an interrupted execution from a [`ResumePoint`] (built from its
 /// persisted history with [`ResumePoint::from_history`]): the state that was
-/// running is entered again from its input, so its Task may run twice.
+/// running is entered again from its input, so its Task may run twice. A
+/// Wait keeps the end it had when first entered ([`ResumePoint::entered_time`]
+/// plus its seconds, or its timestamp), so it sleeps only what is left.
 pub async fn resume<I: TaskInvoker, C: Clock>(
     machine: &StateMachine,
     point: ResumePoint,
@@ -234,6 +239,7 @@ pub async fn resume<I: TaskInvoker, C: Clock>(
         start_time: point.start_time,
         vars: point.variables,
         last_event_id: point.last_event_id,
+        entered_time: point.entered_time,
     };
     run_from(machine, start, invoker, clock, options).await
 }
@@ -247,6 +253,7 @@ struct Start {
     start_time: Option<OffsetDateTime>,
     vars: Vars,
     last_event_id: u64,
+    entered_time: Option<OffsetDateTime>,
 }
 
 async fn run_from<I: TaskInvoker, C: Clock>(
@@ -284,6 +291,7 @@ async fn run_from<I: TaskInvoker, C: Clock>(
         deadline: machine
             .timeout_seconds
             .and_then(|s| start.checked_add(time::Duration::seconds(s.min(i64::MAX as u64) as i64))),
+        resumed_entered: Mutex::new(from.entered_time),
         transitions: AtomicU64::new(0),
         max_transitions: options.max_transitions.unwrap_or(1_000_000),
         payload_limit: options.payload_limit_bytes.unwrap_or(AWS_PAYLOAD_LIMIT_BYTES),
@@ -594,6 +602,7 @@ impl<'r, I: TaskInvoker, C: Clock> Engine<'r, I, C> {
                 }
                 let st = &m.states[i];
                 let entered = self.clock.now();
+                let first_entered = self.resumed_entered.lock().ok().and_then(|mut t| t.take());
                 let ty = st.type_name();
                 if self.rec.enabled() {
                     let inp = json_text(&input);
@@ -609,7 +618,7 @@ impl<'r, I: TaskInvoker, C: Clock> Engine<'r, I, C> {
                         },
                     );
                 }
-                let (output, next, assigned) = self.run_state(st, input, entered, frame).await?;
+                let (output, next, assigned) = self.run_state(st, input, entered, first_entered, frame).await?;
                 self.check_size(&output, "output", &st.name)?;
                 if self.rec.enabled() {
                     let out = json_text(&output);
@@ -638,7 +647,16 @@ impl<'r, I: TaskInvoker, C: Clock> Engine<'r, I, C> {
         })
     }
 
-    async fn run_state(&self, st: &State, raw: Value, entered: OffsetDateTime, frame: &mut Frame) -> Flow<Step> {
+    /// `first_entered` is when a resumed state was entered before the
+    /// interruption (`None` otherwise).
+    async fn run_state(
+        &self,
+        st: &State,
+        raw: Value,
+        entered: OffsetDateTime,
+        first_entered: Option<OffsetDateTime>,
+        frame: &mut Frame,
+    ) -> Flow<Step> {
         let ctx = ContextObject::new(&self.exec, &st.name, entered);
         let ata = st.lang == Lang::Jsonata;
         match &st.kind {
@@ -759,10 +777,18 @@ impl<'r, I: TaskInvoker, C: Clock> Engine<'r, I, C> {
                     apply_input_path(&st.input_path, &env)?
                 };
                 let states = if ata { Some(lang_states(&raw, &ctx, None, None)) } else { None };
-                let d = {
+                let mut d = {
                     let env = Env { input: &effective, context: &ctx, vars: &frame.vars };
                     self.wait_duration(w, &env, states.as_ref())?
                 };
+                // Resumed: Seconds count from the first entry (a Timestamp is
+                // absolute already), so only what is left is slept.
+                if let (Wait::Seconds(_), Some(t0)) = (w, first_entered) {
+                    let gone = self.clock.now() - t0;
+                    if gone.is_positive() {
+                        d = d.saturating_sub(gone.unsigned_abs());
+                    }
+                }
                 self.sleep(d).await?;
                 let env = Env { input: &effective, context: &ctx, vars: &frame.vars };
                 let assigned = self.assign(st.assign.as_ref(), &env, states.as_ref())?;

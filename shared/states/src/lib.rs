@@ -70,7 +70,8 @@
 //! - JSONata is `jsonata-rs`, which lacks a few operators (e.g. `%`); those
 //!   are rejected at load or fail with `States.QueryEvaluationError`.
 //! - Resuming re-enters the top-level state that was running, so a Task in
-//!   it may run twice (at-least-once).
+//!   it may run twice (at-least-once); a Wait keeps the end it had when it
+//!   was first entered, so it sleeps only what is left.
 //!
 //! # Modules
 //!

@@ -21,6 +21,9 @@ pub struct ResumePoint {
     pub start_time: Option<OffsetDateTime>,
     /// The last event id already recorded; new events continue after it.
     pub last_event_id: u64,
+    /// When that state was entered (its `…StateEntered` event), if known: a
+    /// resumed Wait keeps the end it had then instead of starting over.
+    pub entered_time: Option<OffsetDateTime>,
 }
 
 impl ResumePoint {
@@ -32,7 +35,7 @@ impl ResumePoint {
     /// events that bracket them, so only top-level states are candidates.
     pub fn from_history(events: &[HistoryEvent]) -> Option<ResumePoint> {
         let mut depth = 0usize;
-        let mut current: Option<(String, Value, Vars)> = None;
+        let mut current: Option<(String, Value, Vars, OffsetDateTime)> = None;
         let mut vars = Vars::new();
         let mut execution_input = Value::Null;
         let mut start_time = None;
@@ -58,7 +61,7 @@ impl ResumePoint {
                 }
                 Some(EventDetails::StateEntered { name, input, .. }) if depth == 0 => {
                     let input = serde_json::from_str(input).unwrap_or(Value::Null);
-                    current = Some((name.clone(), input, vars.clone()));
+                    current = Some((name.clone(), input, vars.clone(), e.timestamp));
                 }
                 Some(EventDetails::StateExited { assigned_variables: Some(assigned), .. }) if depth == 0 => {
                     for (k, v) in assigned {
@@ -68,7 +71,15 @@ impl ResumePoint {
                 _ => {}
             }
         }
-        let (state, input, variables) = current?;
-        Some(ResumePoint { state, input, variables, execution_input, start_time, last_event_id })
+        let (state, input, variables, entered) = current?;
+        Some(ResumePoint {
+            state,
+            input,
+            variables,
+            execution_input,
+            start_time,
+            last_event_id,
+            entered_time: Some(entered),
+        })
     }
 }

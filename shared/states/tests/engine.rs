@@ -482,6 +482,66 @@ async fn a_history_persisted_as_json_lines_reads_back_into_the_same_resume_point
     assert_eq!(point.execution_input, json!({"start": 1}));
 }
 
+/// The persisted history of a run of `m` that stopped just after entering its
+/// first Wait state, as the stack would have kept it, and when that was.
+fn stopped_in_wait(m: &StateMachine, input: Value) -> (Vec<HistoryEvent>, time::OffsetDateTime) {
+    let rt = tokio::runtime::Builder::new_current_thread().build().expect("rt");
+    let out = rt.block_on(run(m, input, &NoTasks, &VirtualClock::fixed(), history_opts()));
+    let mut h = out.history.expect("history");
+    let at = h.iter().position(|e| e.event_type == "WaitStateEntered").expect("the Wait was entered");
+    h.truncate(at + 1);
+    let entered = h[at].timestamp;
+    (h, entered)
+}
+
+#[test]
+fn a_wait_interrupted_by_a_restart_sleeps_only_the_time_it_had_left() {
+    let m = machine(json!({"StartAt": "P", "States": {
+        "P": {"Type": "Pass", "Next": "W"},
+        "W": {"Type": "Wait", "Seconds": 86400, "End": true}}}));
+    let (events, entered) = stopped_in_wait(&m, json!({"x": 1}));
+    let point = states::ResumePoint::from_history(&events).expect("resumable");
+    assert_eq!((point.state.as_str(), point.entered_time), ("W", Some(entered)));
+    let last = point.last_event_id;
+    // The stack comes back 23 hours into the day-long Wait.
+    let clock = VirtualClock::new(entered + time::Duration::hours(23));
+    let rt = tokio::runtime::Builder::new_current_thread().build().expect("rt");
+    let out = rt.block_on(states::resume(&m, point, &NoTasks, &clock, history_opts()));
+    assert_eq!((out.status, out.output), (Status::Succeeded, Some(json!({"x": 1}))));
+    assert_eq!(clock.sleeps(), [Duration::from_secs(3600)]);
+    let h = out.history.expect("history");
+    assert_eq!(types(&h), ["WaitStateEntered", "WaitStateExited", "ExecutionSucceeded"]);
+    assert_eq!(h[0].id, last + 1);
+}
+
+#[test]
+fn a_resumed_wait_whose_end_passed_while_the_stack_was_down_ends_without_sleeping() {
+    let m = machine(json!({"StartAt": "W", "States": {
+        "W": {"Type": "Wait", "SecondsPath": "$.delay", "Next": "T"},
+        "T": {"Type": "Wait", "Seconds": 5, "End": true}}}));
+    let (events, entered) = stopped_in_wait(&m, json!({"delay": 60}));
+    let point = states::ResumePoint::from_history(&events).expect("resumable");
+    let clock = VirtualClock::new(entered + time::Duration::hours(2));
+    let rt = tokio::runtime::Builder::new_current_thread().build().expect("rt");
+    let out = rt.block_on(states::resume(&m, point, &NoTasks, &clock, history_opts()));
+    assert_eq!(out.status, Status::Succeeded, "{out:?}");
+    // W's end is long past; the next Wait, entered after the restart, waits in full.
+    assert_eq!(clock.sleeps(), [Duration::ZERO, Duration::from_secs(5)]);
+}
+
+#[test]
+fn a_resumed_wait_for_a_timestamp_still_ends_at_that_timestamp() {
+    let m = machine(json!({"StartAt": "W", "States": {
+        "W": {"Type": "Wait", "Timestamp": "2024-01-02T00:00:00Z", "End": true}}}));
+    let (events, entered) = stopped_in_wait(&m, json!({}));
+    let point = states::ResumePoint::from_history(&events).expect("resumable");
+    let clock = VirtualClock::new(entered + time::Duration::hours(20));
+    let rt = tokio::runtime::Builder::new_current_thread().build().expect("rt");
+    let out = rt.block_on(states::resume(&m, point, &NoTasks, &clock, history_opts()));
+    assert_eq!(out.status, Status::Succeeded, "{out:?}");
+    assert_eq!(clock.elapsed(), Duration::from_secs(4 * 3600));
+}
+
 #[test]
 fn a_finished_execution_has_no_resume_point() {
     let m = machine(json!({"StartAt": "A", "States": {"A": {"Type": "Pass", "End": true}}}));
