@@ -56,20 +56,26 @@ pub(crate) async fn put_new(client: &Client, table: &str, item: Item, key: &str)
     }
 }
 
+/// The kind of item a conditional write guards: which table, what it is called in errors, its key attributes and
+/// the attribute holding its version.
+pub(crate) struct Guarded<'a> {
+    pub table: &'a str,
+    pub what: &'static str,
+    pub key_names: &'a [&'a str],
+    pub version_attr: &'a str,
+}
+
 /// What a failed `attribute_exists(…) [AND version = :expected]` condition means, from the old item DynamoDB
 /// hands back with `ReturnValuesOnConditionCheckFailure = ALL_OLD`: no item is `NotFound`; an item at another
 /// version is `VersionMismatch` with that version.
 pub(crate) fn condition_failed(
     operation: &'static str,
-    table: &str,
-    what: &'static str,
-    key_names: &[&str],
-    version_attr: &str,
+    guarded: &Guarded<'_>,
     old: Option<&Item>,
     expected: Option<Version>,
 ) -> StoreError {
     let Some(old) = old else { return StoreError::NotFound };
-    match version_of(table, what, key_names, old, version_attr) {
+    match version_of(guarded.table, guarded.what, guarded.key_names, old, guarded.version_attr) {
         Ok(current) if expected.is_some_and(|v| v.0 != current) => StoreError::VersionMismatch { current },
         Ok(current) => {
             StoreError::unavailable(UnexplainedConditionFailure { operation, current, expected: expected.map(|v| v.0) })

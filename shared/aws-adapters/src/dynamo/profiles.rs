@@ -1,6 +1,6 @@
 //! The users table and the three profile ports: one item per user, keyed by `user_id`.
 
-use super::error::{call_failed, condition_failed, put_new};
+use super::error::{Guarded, call_failed, condition_failed, put_new};
 use super::item::{CorruptItem, Item, number, profile_from_item, profile_to_item, string, timestamp};
 use super::schema::*;
 use aws_sdk_dynamodb::Client;
@@ -111,15 +111,10 @@ impl ProfileUpdate for DynamoProfiles {
                 profile_from_item(&self.table, raw)
             }
             Err(e) => match e.as_service_error() {
-                Some(UpdateItemError::ConditionalCheckFailedException(failed)) => Err(condition_failed(
-                    "UpdateItem",
-                    &self.table,
-                    "profile",
-                    &[USER_ID],
-                    USER_VERSION,
-                    failed.item(),
-                    None,
-                )),
+                Some(UpdateItemError::ConditionalCheckFailedException(failed)) => {
+                    let guarded = Guarded { table: &self.table, what: "profile", key_names: &[USER_ID], version_attr: USER_VERSION };
+                    Err(condition_failed("UpdateItem", &guarded, failed.item(), None))
+                }
                 _ => Err(call_failed("UpdateItem", &self.table, e)),
             },
         }

@@ -2,7 +2,7 @@
 //! GetItem and Query (never Scan), writes are single conditional items, so no call can touch another owner's
 //! tasks and none reads more than it returns (plus at most one look-ahead item).
 
-use super::error::{call_failed, condition_failed, put_new};
+use super::error::{Guarded, call_failed, condition_failed, put_new};
 use super::item::{self, Item, number, string, task_from_item, task_to_item, timestamp};
 use super::schema::*;
 use aws_sdk_dynamodb::Client;
@@ -230,15 +230,10 @@ impl TaskUpdate for DynamoTasks {
                 task_from_item(&self.table, raw)
             }
             Err(e) => match e.as_service_error() {
-                Some(UpdateItemError::ConditionalCheckFailedException(failed)) => Err(condition_failed(
-                    "UpdateItem",
-                    &self.table,
-                    "task",
-                    &KEY,
-                    TASK_VERSION,
-                    failed.item(),
-                    expected,
-                )),
+                Some(UpdateItemError::ConditionalCheckFailedException(failed)) => {
+                    let guarded = Guarded { table: &self.table, what: "task", key_names: &KEY, version_attr: TASK_VERSION };
+                    Err(condition_failed("UpdateItem", &guarded, failed.item(), expected))
+                }
                 _ => Err(call_failed("UpdateItem", &self.table, e)),
             },
         }
@@ -265,15 +260,10 @@ impl TaskDelete for DynamoTasks {
         match result {
             Ok(_) => Ok(()),
             Err(e) => match e.as_service_error() {
-                Some(DeleteItemError::ConditionalCheckFailedException(failed)) => Err(condition_failed(
-                    "DeleteItem",
-                    &self.table,
-                    "task",
-                    &KEY,
-                    TASK_VERSION,
-                    failed.item(),
-                    expected,
-                )),
+                Some(DeleteItemError::ConditionalCheckFailedException(failed)) => {
+                    let guarded = Guarded { table: &self.table, what: "task", key_names: &KEY, version_attr: TASK_VERSION };
+                    Err(condition_failed("DeleteItem", &guarded, failed.item(), expected))
+                }
                 _ => Err(call_failed("DeleteItem", &self.table, e)),
             },
         }
