@@ -12,6 +12,7 @@ mod item;
 mod profiles;
 pub mod schema;
 mod tasks;
+mod update;
 
 pub use error::{CallFailed, UnexplainedConditionFailure};
 pub use item::{CorruptItem, EncodeFailed, profile_item, task_item};

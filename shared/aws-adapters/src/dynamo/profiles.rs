@@ -1,7 +1,8 @@
 //! The users table and the three profile ports: one item per user, keyed by `user_id`.
 
 use super::error::{Guarded, call_failed, condition_failed, put_new};
-use super::item::{CorruptItem, Item, number, profile_from_item, profile_to_item, string, timestamp};
+use super::update::VersionedUpdate;
+use super::item::{CorruptItem, Item, profile_from_item, profile_to_item, string};
 use super::schema::*;
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
@@ -55,35 +56,16 @@ impl ProfilePut for DynamoProfiles {
 
 impl ProfileUpdate for DynamoProfiles {
     async fn update_profile(&self, user: &UserId, patch: &ProfilePatch, now: Timestamp) -> Result<Profile, StoreError> {
-        let mut names = HashMap::from([
-            ("#user_id".to_owned(), USER_ID.to_owned()),
-            ("#updated_at".to_owned(), USER_UPDATED_AT.to_owned()),
-            ("#version".to_owned(), USER_VERSION.to_owned()),
-        ]);
-        let mut values = HashMap::from([(":updated_at".to_owned(), timestamp(now)?), (":one".to_owned(), number(1))]);
-        let mut set = vec!["#updated_at = :updated_at", "#version = #version + :one"];
-        let mut remove = Vec::new();
+        let mut update = VersionedUpdate::new(USER_UPDATED_AT, USER_VERSION, now)?;
+        update.name(USER_ID);
         if let Some(name) = &patch.display_name {
-            names.insert("#display_name".to_owned(), USER_DISPLAY_NAME.to_owned());
-            values.insert(":display_name".to_owned(), string(name.as_str()));
-            set.push("#display_name = :display_name");
+            update.set(USER_DISPLAY_NAME, string(name.as_str()));
         }
-        match &patch.email {
-            None => {}
-            Some(Some(email)) => {
-                names.insert("#email".to_owned(), USER_EMAIL.to_owned());
-                values.insert(":email".to_owned(), string(email.as_str()));
-                set.push("#email = :email");
-            }
-            Some(None) => {
-                names.insert("#email".to_owned(), USER_EMAIL.to_owned());
-                remove.push("#email");
-            }
+        if let Some(email) = &patch.email {
+            update.set_or_remove(USER_EMAIL, email.as_ref().map(|e| string(e.as_str())));
         }
-        let mut expression = format!("SET {}", set.join(", "));
-        if !remove.is_empty() {
-            expression.push_str(&format!(" REMOVE {}", remove.join(", ")));
-        }
+        let expression = update.expression();
+        let VersionedUpdate { names, values, .. } = update;
         let result = self
             .client
             .update_item()

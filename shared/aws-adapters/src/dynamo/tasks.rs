@@ -3,7 +3,8 @@
 //! tasks and none reads more than it returns (plus at most one look-ahead item).
 
 use super::error::{Guarded, call_failed, condition_failed, put_new};
-use super::item::{self, Item, number, string, task_from_item, task_to_item, timestamp};
+use super::update::VersionedUpdate;
+use super::item::{self, Item, number, string, task_from_item, task_to_item};
 use super::schema::*;
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::operation::delete_item::DeleteItemError;
@@ -163,44 +164,21 @@ impl TaskUpdate for DynamoTasks {
         expected: Option<Version>,
         now: Timestamp,
     ) -> Result<Task, StoreError> {
-        let mut names = HashMap::from([
-            ("#updated_at".to_owned(), TASK_UPDATED_AT.to_owned()),
-            ("#version".to_owned(), TASK_VERSION.to_owned()),
-        ]);
-        let mut values = HashMap::from([(":updated_at".to_owned(), timestamp(now)?), (":one".to_owned(), number(1))]);
-        let mut set = vec!["#updated_at = :updated_at", "#version = #version + :one"];
-        let mut remove = Vec::new();
+        let mut update = VersionedUpdate::new(TASK_UPDATED_AT, TASK_VERSION, now)?;
         if let Some(title) = &patch.title {
-            names.insert("#title".to_owned(), TASK_TITLE.to_owned());
-            values.insert(":title".to_owned(), string(title.as_str()));
-            set.push("#title = :title");
+            update.set(TASK_TITLE, string(title.as_str()));
         }
-        match &patch.description {
-            None => {}
-            Some(Some(description)) => {
-                names.insert("#description".to_owned(), TASK_DESCRIPTION.to_owned());
-                values.insert(":description".to_owned(), string(description.as_str()));
-                set.push("#description = :description");
-            }
-            Some(None) => {
-                names.insert("#description".to_owned(), TASK_DESCRIPTION.to_owned());
-                remove.push("#description");
-            }
+        if let Some(description) = &patch.description {
+            update.set_or_remove(TASK_DESCRIPTION, description.as_ref().map(|d| string(d.as_str())));
         }
         if let Some(status) = patch.status {
             // The index key moves with the status in the same write, so the task is never filed under the old one.
-            names.insert("#status".to_owned(), TASK_STATUS.to_owned());
-            names.insert("#owner_status".to_owned(), TASK_OWNER_STATUS.to_owned());
-            values.insert(":status".to_owned(), string(status.as_str()));
-            values.insert(":owner_status".to_owned(), string(owner_status(owner, status)));
-            set.push("#status = :status");
-            set.push("#owner_status = :owner_status");
+            update.set(TASK_STATUS, string(status.as_str()));
+            update.set(TASK_OWNER_STATUS, string(owner_status(owner, status)));
         }
-        let condition = exists_at(expected, &mut names, &mut values);
-        let mut expression = format!("SET {}", set.join(", "));
-        if !remove.is_empty() {
-            expression.push_str(&format!(" REMOVE {}", remove.join(", ")));
-        }
+        let condition = exists_at(expected, &mut update.names, &mut update.values);
+        let expression = update.expression();
+        let VersionedUpdate { names, values, .. } = update;
         let result = self
             .client
             .update_item()
