@@ -206,8 +206,17 @@ async fn futures_join_all<F: std::future::Future>(futs: impl IntoIterator<Item =
 /// Generates one `#[tokio::test]` per contract check for the store that `$make` (an async expression) builds.
 #[macro_export]
 macro_rules! store_contract_tests {
+    // `guarded: make()` when the store comes with something that must outlive it (a temporary directory):
+    // `make()` then yields `(store, guard)`.
+    (guarded: $make:expr) => {
+        $crate::store_contract_tests!(@all (store, _guard), store = $make);
+    };
     ($make:expr) => {
-        $crate::store_contract_tests!(@each $make;
+        $crate::store_contract_tests!(@all store, store = $make);
+    };
+    // `$store` travels with `$bind` so both name the same (hygienic) variable.
+    (@all $bind:pat, $store:ident = $make:expr) => {
+        $crate::store_contract_tests!(@each $bind, $store = $make;
             a_stored_task_reads_back_equal_and_only_for_its_owner,
             putting_an_existing_id_is_refused_not_overwritten,
             lists_are_newest_first_scoped_to_the_owner_and_filtered_by_status,
@@ -220,12 +229,12 @@ macro_rules! store_contract_tests {
             profiles_are_created_once_and_updated_in_place,
         );
     };
-    (@each $make:expr; $($name:ident),* $(,)?) => {
+    (@each $bind:pat, $store:ident = $make:expr; $($name:ident),* $(,)?) => {
         $(
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn $name() {
-                let store = $make.await;
-                $crate::contract::$name(&store).await;
+                let $bind = $make.await;
+                $crate::contract::$name(&$store).await;
             }
         )*
     };

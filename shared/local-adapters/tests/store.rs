@@ -17,88 +17,21 @@ use tempfile::TempDir;
 const TASKS: &str = "TasksTable";
 const USERS: &str = "UsersTable";
 
-/// A store in its own temporary directory, removed when the store is dropped.
-struct TempStore {
-    ports: SqliteStore,
-    _dir: TempDir,
-}
-
-fn temp_store_sync() -> (TempStore, std::path::PathBuf) {
+/// A store in its own temporary directory, which is removed when the returned guard is dropped.
+fn temp_store_sync() -> (SqliteStore, TempDir, std::path::PathBuf) {
     let dir = tempfile::tempdir().expect("temp dir");
     let path = dir.path().join("local.db");
-    let ports = LocalStore::open(&path).expect("open").ports(TASKS, USERS).expect("tables");
-    (TempStore { ports, _dir: dir }, path)
+    let store = LocalStore::open(&path).expect("open").ports(TASKS, USERS).expect("tables");
+    (store, dir, path)
 }
 
-async fn temp_store() -> TempStore {
-    temp_store_sync().0
-}
-
-// The contract takes any value with every port; these forward to the store the directory guard sits beside.
-impl TaskGet for TempStore {
-    fn get_task(&self, owner: &UserId, id: TaskId) -> impl Future<Output = Result<Option<Task>, StoreError>> + Send {
-        self.ports.get_task(owner, id)
-    }
-}
-impl TaskPut for TempStore {
-    fn put_task(&self, task: &Task) -> impl Future<Output = Result<(), StoreError>> + Send {
-        self.ports.put_task(task)
-    }
-}
-impl TaskList for TempStore {
-    fn list_tasks(
-        &self,
-        owner: &UserId,
-        query: &ListQuery,
-    ) -> impl Future<Output = Result<Vec<Task>, StoreError>> + Send {
-        self.ports.list_tasks(owner, query)
-    }
-}
-impl TaskUpdate for TempStore {
-    fn update_task(
-        &self,
-        owner: &UserId,
-        id: TaskId,
-        patch: &TaskPatch,
-        expected: Option<Version>,
-        now: Timestamp,
-    ) -> impl Future<Output = Result<Task, StoreError>> + Send {
-        self.ports.update_task(owner, id, patch, expected, now)
-    }
-}
-impl TaskDelete for TempStore {
-    fn delete_task(
-        &self,
-        owner: &UserId,
-        id: TaskId,
-        expected: Option<Version>,
-    ) -> impl Future<Output = Result<(), StoreError>> + Send {
-        self.ports.delete_task(owner, id, expected)
-    }
-}
-impl ProfileGet for TempStore {
-    fn get_profile(&self, user: &UserId) -> impl Future<Output = Result<Option<Profile>, StoreError>> + Send {
-        self.ports.get_profile(user)
-    }
-}
-impl ProfilePut for TempStore {
-    fn put_profile(&self, profile: &Profile) -> impl Future<Output = Result<(), StoreError>> + Send {
-        self.ports.put_profile(profile)
-    }
-}
-impl ProfileUpdate for TempStore {
-    fn update_profile(
-        &self,
-        user: &UserId,
-        patch: &ProfilePatch,
-        now: Timestamp,
-    ) -> impl Future<Output = Result<Profile, StoreError>> + Send {
-        self.ports.update_profile(user, patch, now)
-    }
+async fn temp_store() -> (SqliteStore, TempDir) {
+    let (store, dir, _) = temp_store_sync();
+    (store, dir)
 }
 
 mod contract {
-    domain::store_contract_tests!(super::temp_store());
+    domain::store_contract_tests!(guarded: super::temp_store());
 }
 
 fn user(name: &str) -> UserId {
@@ -143,14 +76,14 @@ fn all_queries() -> Vec<ListQuery> {
 
 #[test]
 fn every_list_query_reads_an_index_newest_first_with_no_scan_no_sort_and_no_temp_b_tree() {
-    let (store, path) = temp_store_sync();
+    let (store, _dir, path) = temp_store_sync();
     // Plans can change with statistics, so the check runs on a table that has some, from a few thousand rows.
     block_on(async {
         let start = now() - time::Duration::days(1);
         for (o, owner) in [user("alice"), user("bob")].iter().enumerate() {
             for i in 0..1500 {
                 let t = new_task(owner, i, Status::ALL[(i + o) % 3], start + time::Duration::milliseconds(i as i64));
-                store.ports.put_task(&t).await.unwrap();
+                store.put_task(&t).await.unwrap();
             }
         }
     });
@@ -161,13 +94,13 @@ fn every_list_query_reads_an_index_newest_first_with_no_scan_no_sort_and_no_temp
         }
         check_list_plans(&store);
     }
-    let get = store.ports.tasks.get_query_plan().unwrap();
+    let get = store.tasks.get_query_plan().unwrap();
     assert_eq!(get, vec!["SEARCH TasksTable USING PRIMARY KEY (owner=? AND id=?)".to_owned()]);
 }
 
-fn check_list_plans(store: &TempStore) {
+fn check_list_plans(store: &SqliteStore) {
     for query in all_queries() {
-        let plan = store.ports.tasks.list_query_plan(&query).unwrap();
+        let plan = store.tasks.list_query_plan(&query).unwrap();
         let text = plan.join(" | ");
         assert_eq!(plan.len(), 1, "{query:?}: {text}");
         let want = match query.status {
@@ -186,21 +119,21 @@ fn check_list_plans(store: &TempStore) {
 
 #[test]
 fn a_page_visits_no_more_rows_than_it_fetches_whatever_the_table_holds() {
-    let (store, _) = temp_store_sync();
+    let (store, _dir, _) = temp_store_sync();
     let (alice, bob) = (user("alice"), user("bob"));
     let start = now() - time::Duration::days(1);
     block_on(async {
         for i in 0..3000 {
             let at = start + time::Duration::milliseconds(i as i64);
-            store.ports.put_task(&new_task(&alice, i, Status::ALL[i % 3], at)).await.unwrap();
-            store.ports.put_task(&new_task(&bob, i, Status::Done, at)).await.unwrap();
+            store.put_task(&new_task(&alice, i, Status::ALL[i % 3], at)).await.unwrap();
+            store.put_task(&new_task(&bob, i, Status::Done, at)).await.unwrap();
         }
     });
     for status in [None, Some(Status::Done)] {
         let mut after = None;
         for page in 0..5 {
             let query = ListQuery { status, after, fetch: 26 };
-            let (tasks, cost) = store.ports.tasks.list_tasks_counted(&alice, &query).unwrap();
+            let (tasks, cost) = store.tasks.list_tasks_counted(&alice, &query).unwrap();
             assert_eq!(tasks.len(), 26);
             assert!(tasks.iter().all(|t| t.owner == alice && status.is_none_or(|s| t.status == s)));
             assert!(tasks.windows(2).all(|w| w[0].id > w[1].id), "newest first");
@@ -212,7 +145,6 @@ fn a_page_visits_no_more_rows_than_it_fetches_whatever_the_table_holds() {
     }
     // The last, short page stops at the end of the owner's range rather than walking on.
     let (tasks, cost) = store
-        .ports
         .tasks
         .list_tasks_counted(&alice, &ListQuery { status: Some(Status::Done), after: None, fetch: 5000 })
         .unwrap();
@@ -337,7 +269,7 @@ fn write_until_killed(db: &Path) {
 
 #[test]
 fn table_names_dynamodb_would_refuse_are_refused_before_touching_sql() {
-    let (_store, path) = temp_store_sync();
+    let (_store, _dir, path) = temp_store_sync();
     let db = LocalStore::open(&path).unwrap();
     let long = "x".repeat(256);
     for bad in ["", "ab", "Tasks Table", "Tasks\"; DROP TABLE UsersTable; --", "tâches", "sqlite_master", &long] {
@@ -351,7 +283,7 @@ fn table_names_dynamodb_would_refuse_are_refused_before_touching_sql() {
 
 #[test]
 fn an_existing_table_with_other_columns_is_refused_at_setup_not_on_the_first_request() {
-    let (_store, path) = temp_store_sync();
+    let (_store, _dir, path) = temp_store_sync();
     let raw = rusqlite::Connection::open(&path).unwrap();
     raw.execute_batch("CREATE TABLE Elsewhere (pk TEXT PRIMARY KEY)").unwrap();
     let db = LocalStore::open(&path).unwrap();
@@ -374,51 +306,51 @@ fn corrupt<T: std::fmt::Debug>(result: Result<T, StoreError>) -> String {
 
 #[tokio::test]
 async fn a_row_edited_into_nonsense_is_reported_unavailable_not_a_panic() {
-    let (store, path) = temp_store_sync();
+    let (store, _dir, path) = temp_store_sync();
     let alice = user("alice");
     let t = new_task(&alice, 1, Status::Pending, now());
-    store.ports.put_task(&t).await.unwrap();
+    store.put_task(&t).await.unwrap();
     let p = Profile::from_claims(&Caller { id: alice.clone(), email: None, name: Some("Ada".into()) }, now());
-    store.ports.put_profile(&p).await.unwrap();
+    store.put_profile(&p).await.unwrap();
 
     let raw = rusqlite::Connection::open(&path).unwrap();
     raw.execute("UPDATE TasksTable SET status = 'banana'", []).unwrap();
     raw.execute("UPDATE UsersTable SET created_at = 'yesterday'", []).unwrap();
 
     let all = ListQuery { status: None, after: None, fetch: 10 };
-    assert!(corrupt(store.ports.get_task(&alice, t.id).await).starts_with("status: "));
-    assert!(corrupt(store.ports.get_task(&alice, t.id).await).contains("banana"));
-    assert!(corrupt(store.ports.list_tasks(&alice, &all).await).contains("banana"));
+    assert!(corrupt(store.get_task(&alice, t.id).await).starts_with("status: "));
+    assert!(corrupt(store.get_task(&alice, t.id).await).contains("banana"));
+    assert!(corrupt(store.list_tasks(&alice, &all).await).contains("banana"));
     let patch = TaskPatch { title: Some(Title::parse("x").unwrap()), ..Default::default() };
-    assert!(corrupt(store.ports.update_task(&alice, t.id, &patch, None, now()).await).contains("banana"));
-    assert!(corrupt(store.ports.get_profile(&alice).await).starts_with("created_at: "));
+    assert!(corrupt(store.update_task(&alice, t.id, &patch, None, now()).await).contains("banana"));
+    assert!(corrupt(store.get_profile(&alice).await).starts_with("created_at: "));
 
     raw.execute("UPDATE TasksTable SET status = 'done', version = 'seven'", []).unwrap();
-    assert!(corrupt(store.ports.get_task(&alice, t.id).await).starts_with("version: "));
+    assert!(corrupt(store.get_task(&alice, t.id).await).starts_with("version: "));
     raw.execute("UPDATE TasksTable SET version = 1, title = NULL", []).unwrap_err(); // NOT NULL holds
     // TEXT affinity turns a number into text, but a blob stays a blob.
     raw.execute("UPDATE TasksTable SET version = 1, title = x'00ff'", []).unwrap();
-    assert!(corrupt(store.ports.get_task(&alice, t.id).await).starts_with("title: "));
+    assert!(corrupt(store.get_task(&alice, t.id).await).starts_with("title: "));
     // The damaged row can still be deleted, so a user is never stuck with it.
-    store.ports.delete_task(&alice, t.id, Some(Version(1))).await.unwrap();
-    assert_eq!(store.ports.get_task(&alice, t.id).await.unwrap(), None);
+    store.delete_task(&alice, t.id, Some(Version(1))).await.unwrap();
+    assert_eq!(store.get_task(&alice, t.id).await.unwrap(), None);
 }
 
 #[test]
 fn the_ports_also_work_outside_any_async_runtime() {
-    let (store, _) = temp_store_sync();
+    let (store, _dir, _) = temp_store_sync();
     let alice = user("alice");
     let t = new_task(&alice, 1, Status::Done, now());
-    block_on(store.ports.put_task(&t)).unwrap();
+    block_on(store.put_task(&t)).unwrap();
     let updated =
-        block_on(store.ports.update_task(&alice, t.id, &TaskPatch::default(), Some(Version(1)), now())).unwrap();
+        block_on(store.update_task(&alice, t.id, &TaskPatch::default(), Some(Version(1)), now())).unwrap();
     assert_eq!(updated.version, Version(2));
-    assert_eq!(block_on(store.ports.get_task(&alice, t.id)).unwrap(), Some(updated));
+    assert_eq!(block_on(store.get_task(&alice, t.id)).unwrap(), Some(updated));
 }
 
 #[test]
 fn the_file_is_in_wal_mode_so_readers_never_wait_for_the_writer() {
-    let (_store, path) = temp_store_sync();
+    let (_store, _dir, path) = temp_store_sync();
     let raw = rusqlite::Connection::open(&path).unwrap();
     let mode: String = raw.query_row("PRAGMA journal_mode", [], |r| r.get(0)).unwrap();
     assert_eq!(mode, "wal");
@@ -426,11 +358,11 @@ fn the_file_is_in_wal_mode_so_readers_never_wait_for_the_writer() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn clones_share_one_writer_and_many_concurrent_writes_all_land() {
-    let (store, _) = temp_store_sync();
+    let (store, _dir, _) = temp_store_sync();
     let alice = user("alice");
     let mut handles = Vec::new();
     for w in 0..8 {
-        let ports = store.ports.clone();
+        let ports = store.clone();
         let alice = alice.clone();
         handles.push(tokio::spawn(async move {
             for i in 0..50 {
@@ -445,6 +377,6 @@ async fn clones_share_one_writer_and_many_concurrent_writes_all_land() {
     for h in handles {
         h.await.unwrap();
     }
-    let all = store.ports.list_tasks(&alice, &ListQuery { status: None, after: None, fetch: 1000 }).await.unwrap();
+    let all = store.list_tasks(&alice, &ListQuery { status: None, after: None, fetch: 1000 }).await.unwrap();
     assert_eq!(all.len(), 400);
 }
