@@ -393,6 +393,15 @@ impl Parser {
         }
     }
 
+    /// [`Self::opt_str`] for a field the definition must have: its absence is a problem too.
+    fn req_str<'v>(&mut self, obj: &'v Map<String, Value>, loc: &str, st: Option<&str>, f: &str) -> Option<&'v str> {
+        if !obj.contains_key(f) {
+            self.push(&format!("{loc}/{f}"), st, Some(f), "is required".into());
+            return None;
+        }
+        self.opt_str(obj, loc, st, f)
+    }
+
     fn opt_uint(&mut self, obj: &Map<String, Value>, loc: &str, st: Option<&str>, f: &str, min: u64) -> Option<u64> {
         let v = obj.get(f)?;
         match v.as_u64() {
@@ -562,22 +571,7 @@ impl Parser {
     }
 
     fn machine(&mut self, obj: &Map<String, Value>, loc: &str, lang: Lang) -> Option<Machine> {
-        let start_name = match obj.get("StartAt") {
-            Some(Value::String(s)) => Some(s.as_str()),
-            Some(other) => {
-                self.push(
-                    &format!("{loc}/StartAt"),
-                    None,
-                    Some("StartAt"),
-                    format!("must be a string, got {}", type_name(other)),
-                );
-                None
-            }
-            None => {
-                self.push(&format!("{loc}/StartAt"), None, Some("StartAt"), "is required".into());
-                None
-            }
-        };
+        let start_name = self.req_str(obj, loc, None, "StartAt");
         let states = match obj.get("States") {
             Some(Value::Object(m)) if !m.is_empty() => m,
             Some(Value::Object(_)) => {
@@ -683,9 +677,9 @@ impl Parser {
             return None;
         };
         let before = self.problems.len();
-        let ty = match obj.get("Type") {
-            Some(Value::String(t)) if !allowed(t).is_empty() => t.as_str(),
-            Some(Value::String(t)) => {
+        let ty = match self.req_str(obj, loc, st, "Type")? {
+            t if !allowed(t).is_empty() => t,
+            t => {
                 self.push(
                     &format!("{loc}/Type"),
                     st,
@@ -694,19 +688,6 @@ impl Parser {
                         "unknown state type '{t}' (expected Pass, Task, Choice, Wait, Succeed, Fail, Parallel or Map)"
                     ),
                 );
-                return None;
-            }
-            Some(other) => {
-                self.push(
-                    &format!("{loc}/Type"),
-                    st,
-                    Some("Type"),
-                    format!("must be a string, got {}", type_name(other)),
-                );
-                return None;
-            }
-            None => {
-                self.push(&format!("{loc}/Type"), st, Some("Type"), "is required".into());
                 return None;
             }
         };
