@@ -69,8 +69,10 @@ const EXPECTED: &[(&str, &str, Expect)] = &[
 
 async fn fresh_stack() -> (std::sync::Arc<Stack>, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
-    let stack = Stack::load(StackConfig { template: repo_root().join("template.yaml"), data_dir: dir.path().to_owned() }).unwrap();
-    let table = &stack.template.function("CreateTaskFunction").unwrap().env["TASKS_TABLE"];
+    let stack =
+        Stack::load(StackConfig { template: repo_root().join("template.yaml"), data_dir: dir.path().to_owned() })
+            .unwrap();
+    let table = &stack.lambda().function("CreateTaskFunction").unwrap().decl.env["TASKS_TABLE"];
     let at = time::OffsetDateTime::now_utc().replace_nanosecond(0).unwrap();
     let task = Task {
         owner: UserId::parse(ALICE).unwrap(),
@@ -82,7 +84,7 @@ async fn fresh_stack() -> (std::sync::Arc<Stack>, tempfile::TempDir) {
         updated_at: at,
         version: Version::FIRST,
     };
-    stack.services.store.tasks(table).unwrap().put_task(&task).await.unwrap();
+    stack.store().tasks(table).unwrap().put_task(&task).await.unwrap();
     (stack, dir)
 }
 
@@ -106,8 +108,16 @@ fn files() -> BTreeSet<(String, String)> {
 fn every_event_file_has_an_expectation_and_every_expectation_a_file() {
     let on_disk = files();
     let listed: BTreeSet<_> = EXPECTED.iter().map(|(f, c, _)| (f.to_string(), c.to_string())).collect();
-    assert_eq!(on_disk.difference(&listed).collect::<Vec<_>>(), Vec::<&(String, String)>::new(), "files with no expectation");
-    assert_eq!(listed.difference(&on_disk).collect::<Vec<_>>(), Vec::<&(String, String)>::new(), "expectations with no file");
+    assert_eq!(
+        on_disk.difference(&listed).collect::<Vec<_>>(),
+        Vec::<&(String, String)>::new(),
+        "files with no expectation"
+    );
+    assert_eq!(
+        listed.difference(&on_disk).collect::<Vec<_>>(),
+        Vec::<&(String, String)>::new(),
+        "expectations with no file"
+    );
 }
 
 #[tokio::test]
@@ -116,11 +126,11 @@ async fn every_sample_event_gives_its_expected_answer_through_its_function() {
     for (binary, case, want) in EXPECTED {
         let (stack, _dir) = fresh_stack().await;
         let function = stack
-            .template
-            .functions
-            .iter()
-            .find(|f| f.binary == *binary)
+            .lambda()
+            .functions()
+            .find(|f| f.decl.binary == *binary)
             .unwrap_or_else(|| panic!("events/{binary} has no function in template.yaml"))
+            .decl
             .logical_id
             .clone();
         let path = repo_root().join("events").join(binary).join(format!("{case}.json"));
@@ -130,7 +140,9 @@ async fn every_sample_event_gives_its_expected_answer_through_its_function() {
         let (want, result) = match (want, result) {
             (Http(want), Ok(result)) => (*want, result),
             (Returns, Ok(result)) => {
-                if (*binary, *case) == ("check-task", "found") && (result["id"] != TASK || result["status"] != "pending") {
+                if (*binary, *case) == ("check-task", "found")
+                    && (result["id"] != TASK || result["status"] != "pending")
+                {
                     failures.push(format!("{binary}/{case}: expected the fixture task, got {result}"));
                 }
                 continue;
@@ -147,7 +159,8 @@ async fn every_sample_event_gives_its_expected_answer_through_its_function() {
             }
         };
         let status = result["statusCode"].as_u64().unwrap_or(0) as u16;
-        let body: Value = result["body"].as_str().map(|b| serde_json::from_str(b).unwrap_or(Value::Null)).unwrap_or(Value::Null);
+        let body: Value =
+            result["body"].as_str().map(|b| serde_json::from_str(b).unwrap_or(Value::Null)).unwrap_or(Value::Null);
         if status != want {
             failures.push(format!("{binary}/{case}: {status} (want {want}) {body}"));
             continue;
@@ -159,13 +172,17 @@ async fn every_sample_event_gives_its_expected_answer_through_its_function() {
             failures.push(format!("{binary}/{case}: a 204 with a body"));
         }
         match (*binary, *case) {
-            ("list-tasks", "by-status") | ("list-tasks", "first-page") if body["count"] != 1 || body["tasks"][0]["id"] != TASK => {
+            ("list-tasks", "by-status") | ("list-tasks", "first-page")
+                if body["count"] != 1 || body["tasks"][0]["id"] != TASK =>
+            {
                 failures.push(format!("{binary}/{case}: expected the fixture task, got {body}"))
             }
             ("update-task", "valid") if body["status"] != "done" || body["version"] != 2 => {
                 failures.push(format!("{binary}/{case}: {body}"))
             }
-            ("create-task", "base64-body") if body["title"] != "Sent as base64" => failures.push(format!("{binary}/{case}: {body}")),
+            ("create-task", "base64-body") if body["title"] != "Sent as base64" => {
+                failures.push(format!("{binary}/{case}: {body}"))
+            }
             _ => {}
         }
     }

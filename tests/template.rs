@@ -5,11 +5,9 @@ use system_tests::repo_root;
 
 #[test]
 fn cfn_lint_reports_nothing_for_the_template() {
-    let out = Command::new("cfn-lint")
-        .arg("template.yaml")
-        .current_dir(repo_root())
-        .output()
-        .expect("cfn-lint is not installed: run the test command from the README (it installs it), or `pip install cfn-lint`");
+    let out = Command::new("cfn-lint").arg("template.yaml").current_dir(repo_root()).output().expect(
+        "cfn-lint is not installed: run the test command from the README (it installs it), or `pip install cfn-lint`",
+    );
     assert!(
         out.status.success(),
         "cfn-lint exit {:?}:\n{}{}",
@@ -26,9 +24,12 @@ fn every_function_crate_is_declared_in_the_template_runs_locally_and_has_sample_
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .collect();
     let dir = tempfile::tempdir().unwrap();
-    let stack = local::Stack::load(local::StackConfig { template: repo_root().join("template.yaml"), data_dir: dir.path().into() })
-        .expect("every binary in the template has a local handler");
-    let binaries: BTreeSet<String> = stack.template.functions.iter().map(|f| f.binary.clone()).collect();
+    let stack = local::Stack::load(local::StackConfig {
+        template: repo_root().join("template.yaml"),
+        data_dir: dir.path().into(),
+    })
+    .expect("every binary in the template has a local handler");
+    let binaries: BTreeSet<String> = stack.lambda().functions().map(|f| f.decl.binary.clone()).collect();
     assert_eq!(crates, binaries, "functions/ crates vs template binaries");
     for b in &binaries {
         let events = repo_root().join("events").join(b);

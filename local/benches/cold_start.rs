@@ -1,12 +1,19 @@
 //! Cold start of every function's release `bootstrap`: the time from exec to its first poll of the Lambda Runtime
 //! API (`GET …/invocation/next`, i.e. init done), and its peak RSS at that moment (`VmHWM`), against the emulator
-//! in `local::runtime_api`; plus each binary's size, raw and zipped as Lambda receives it.
+//! in `local_lambda::runtime_api`; plus each binary's size, raw and zipped as Lambda receives it.
 //!
 //! Run: `cargo bench -p local --bench cold_start` (it builds the release binaries first). `COLD_START_RUNS` sets
 //! the runs per function (default 40).
 
-use local::{runtime_api::RuntimeApi, template::{SecretSource, Template, TemplateError}};
-use std::{path::{Path, PathBuf}, process::{Command, Stdio}, time::Duration};
+use local::{
+    local_lambda::{FunctionDecl, runtime_api::RuntimeApi},
+    local_template::{SecretSource, Template, TemplateError},
+};
+use std::{
+    path::{Path, PathBuf},
+    process::{Command, Stdio},
+    time::Duration,
+};
 
 struct DummySecrets;
 impl SecretSource for DummySecrets {
@@ -29,7 +36,13 @@ fn zipped_size(binary: &Path) -> u64 {
     let zip = dir.join("bootstrap.zip");
     // Lambda takes a zip with `bootstrap` at its root, deflated; Python's zipfile is on every machine here.
     let script = "import sys,zipfile\nwith zipfile.ZipFile(sys.argv[2],'w',zipfile.ZIP_DEFLATED,compresslevel=9) as z: z.write(sys.argv[1],'bootstrap')";
-    let ok = Command::new("python3").args(["-c", script]).arg(binary).arg(&zip).status().map(|s| s.success()).unwrap_or(false);
+    let ok = Command::new("python3")
+        .args(["-c", script])
+        .arg(binary)
+        .arg(&zip)
+        .status()
+        .map(|s| s.success())
+        .unwrap_or(false);
     let size = if ok { std::fs::metadata(&zip).map(|m| m.len()).unwrap_or(0) } else { 0 };
     let _ = std::fs::remove_dir_all(&dir);
     size
@@ -43,20 +56,25 @@ fn tempfile_dir() -> PathBuf {
 
 fn main() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-    let template = Template::load(&root.join("template.yaml"), &DummySecrets).expect("template.yaml loads");
+    let template = Template::load(&root.join("template.yaml"), Default::default(), std::sync::Arc::new(DummySecrets))
+        .expect("template.yaml loads");
+    let functions = FunctionDecl::read_all(&template).expect("the functions load");
     let runs: usize = std::env::var("COLD_START_RUNS").ok().and_then(|v| v.parse().ok()).unwrap_or(40);
 
     let mut build = Command::new(env!("CARGO"));
     build.current_dir(&root).args(["build", "--release", "--bins"]);
-    for f in &template.functions {
+    for f in &functions {
         build.args(["-p", &f.binary]);
     }
     assert!(build.status().expect("cargo runs").success(), "release build failed");
     let target = std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| root.join("target"));
 
     let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
-    println!("{:<16} {:>9} {:>9} {:>9} {:>10} {:>10} {:>9} {:>9}", "function", "median", "p90", "max", "RSS med", "RSS max", "binary", "zipped");
-    for f in &template.functions {
+    println!(
+        "{:<16} {:>9} {:>9} {:>9} {:>10} {:>10} {:>9} {:>9}",
+        "function", "median", "p90", "max", "RSS med", "RSS max", "binary", "zipped"
+    );
+    for f in &functions {
         let binary = target.join("release").join(&f.binary);
         let mut times = Vec::with_capacity(runs);
         let mut rss = Vec::with_capacity(runs);
@@ -87,7 +105,9 @@ fn main() {
                 let peak = peak_rss_kib(child.id());
                 let _ = child.kill();
                 let _ = child.wait();
-                let polled = polled.unwrap_or_else(|_| panic!("{} never polled the Runtime API (init error: {:?})", f.binary, api.init_error()));
+                let polled = polled.unwrap_or_else(|_| {
+                    panic!("{} never polled the Runtime API (init error: {:?})", f.binary, api.init_error())
+                });
                 times.push(polled.duration_since(started).as_secs_f64() * 1000.0);
                 rss.push(peak.unwrap_or(0) as f64 / 1024.0);
             });

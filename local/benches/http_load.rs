@@ -16,7 +16,14 @@ fn main() {
         std::process::exit(2);
     }
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-    assert!(Command::new(env!("CARGO")).current_dir(&root).args(["build", "--release", "-p", "local", "--bin", "local"]).status().unwrap().success());
+    assert!(
+        Command::new(env!("CARGO"))
+            .current_dir(&root)
+            .args(["build", "--release", "-p", "local", "--bin", "local"])
+            .status()
+            .unwrap()
+            .success()
+    );
     let target = std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| root.join("target"));
     let local = target.join("release/local");
     let seconds = std::env::var("LOAD_SECONDS").unwrap_or_else(|_| "10".into());
@@ -42,14 +49,24 @@ fn main() {
         }
     };
     std::thread::spawn(move || std::io::copy(&mut stderr, &mut std::io::sink()));
-    let token = String::from_utf8(Command::new(&local).current_dir(&root).args(["token", "loadtest", "--data-dir"]).arg(&data).output().unwrap().stdout).unwrap();
+    let token = String::from_utf8(
+        Command::new(&local)
+            .current_dir(&root)
+            .args(["token", "loadtest", "--data-dir"])
+            .arg(&data)
+            .output()
+            .unwrap()
+            .stdout,
+    )
+    .unwrap();
     let auth = format!("Authorization: Bearer {}", token.trim());
 
     let script = data.join("post.lua");
     std::fs::write(&script, "wrk.method = \"POST\"\nwrk.body = '{\"title\":\"load test task\",\"description\":\"created by wrk\"}'\nwrk.headers[\"Content-Type\"] = \"application/json\"\n").unwrap();
     let post = wrk(&connections, &seconds, &auth, Some(&script), &format!("{base}/tasks"));
 
-    let list = Command::new("curl").args(["-s", "-H", &auth, &format!("{base}/tasks?limit=1")]).output().unwrap().stdout;
+    let list =
+        Command::new("curl").args(["-s", "-H", &auth, &format!("{base}/tasks?limit=1")]).output().unwrap().stdout;
     let list: serde_json::Value = serde_json::from_slice(&list).unwrap();
     let id = list["tasks"][0]["id"].as_str().expect("a task to read").to_owned();
     let get = wrk(&connections, &seconds, &auth, None, &format!("{base}/tasks/{id}"));
@@ -57,7 +74,10 @@ fn main() {
     let _ = server.kill();
     let _ = server.wait();
     let _ = std::fs::remove_dir_all(&data);
-    println!("\nconnections={connections} duration={seconds}s, one machine ({} cores) running both wrk and the stack", std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0));
+    println!(
+        "\nconnections={connections} duration={seconds}s, one machine ({} cores) running both wrk and the stack",
+        std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0)
+    );
     for (name, r) in [("POST /tasks", post), ("GET /tasks/{id}", get)] {
         println!("{name:<16} {:>9.0} req/s  p50 {:>6.2} ms  p99 {:>6.2} ms  non-2xx {}", r.rps, r.p50, r.p99, r.errors);
     }
@@ -80,10 +100,15 @@ fn wrk(connections: &str, seconds: &str, auth: &str, script: Option<&Path>, url:
     println!("{url}\n{out}");
     let ms = |s: &str| -> f64 {
         let s = s.trim();
-        if let Some(v) = s.strip_suffix("us") { v.parse::<f64>().unwrap() / 1000.0 }
-        else if let Some(v) = s.strip_suffix("ms") { v.parse().unwrap() }
-        else if let Some(v) = s.strip_suffix('s') { v.parse::<f64>().unwrap() * 1000.0 }
-        else { f64::NAN }
+        if let Some(v) = s.strip_suffix("us") {
+            v.parse::<f64>().unwrap() / 1000.0
+        } else if let Some(v) = s.strip_suffix("ms") {
+            v.parse().unwrap()
+        } else if let Some(v) = s.strip_suffix('s') {
+            v.parse::<f64>().unwrap() * 1000.0
+        } else {
+            f64::NAN
+        }
     };
     let find = |prefix: &str| out.lines().find_map(|l| l.trim().strip_prefix(prefix).map(str::to_owned));
     Result {

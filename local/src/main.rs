@@ -4,7 +4,10 @@
 //! Functions API, as `aws stepfunctions --endpoint-url` would.
 
 use clap::{Parser, Subcommand};
-use local::{Stack, StackConfig, auth::LocalIdp, template::Template};
+use local::{
+    Stack, StackConfig, auth::LocalIdp, local_core::Identity, local_lambda::FunctionDecl, local_sfn::StateMachineDecl,
+    local_template::Template,
+};
 use std::{net::SocketAddr, path::PathBuf, process::ExitCode};
 
 #[derive(Parser)]
@@ -124,7 +127,10 @@ fn main() -> ExitCode {
 }
 
 async fn run(cli: Cli) -> Result<ExitCode, Box<dyn std::error::Error>> {
-    let config = StackConfig { template: cli.template.clone().unwrap_or_else(StackConfig::default_template), data_dir: cli.data_dir.clone() };
+    let config = StackConfig {
+        template: cli.template.clone().unwrap_or_else(StackConfig::default_template),
+        data_dir: cli.data_dir.clone(),
+    };
     match cli.command.unwrap_or(Command::Up) {
         Command::Up => {
             let (host, port) = (&cli.host, cli.port);
@@ -132,8 +138,13 @@ async fn run(cli: Cli) -> Result<ExitCode, Box<dyn std::error::Error>> {
             let stack = Stack::load(config)?;
             let addr: SocketAddr = format!("{host}:{port}").parse()?;
             let listener = tokio::net::TcpListener::bind(addr).await?;
-            tracing::info!(address = %listener.local_addr()?, functions = stack.functions.len(), "local stack listening");
-            eprintln!("local stack: http://{} ({} functions, data in {})", listener.local_addr()?, stack.functions.len(), stack.config.data_dir.display());
+            tracing::info!(address = %listener.local_addr()?, functions = stack.lambda().len(), "local stack listening");
+            eprintln!(
+                "local stack: http://{} ({} functions, data in {})",
+                listener.local_addr()?,
+                stack.lambda().len(),
+                stack.config().data_dir.display()
+            );
             local::server::run(listener, stack, async {
                 let _ = tokio::signal::ctrl_c().await;
             })
@@ -142,7 +153,8 @@ async fn run(cli: Cli) -> Result<ExitCode, Box<dyn std::error::Error>> {
         }
         Command::Token { user, email, ttl_hours } => {
             let template = load_template(&config)?;
-            let authorizer = template.authorizer.ok_or("the template declares no JWT authorizer")?;
+            let authorizer =
+                local::local_apigw::routes::authorizer(&template)?.ok_or("the template declares no JWT authorizer")?;
             let idp = LocalIdp::open(&config.data_dir, authorizer)?;
             println!("{}", idp.issue(&user, email.as_deref(), time::Duration::hours(ttl_hours)));
             Ok(ExitCode::SUCCESS)
@@ -150,10 +162,12 @@ async fn run(cli: Cli) -> Result<ExitCode, Box<dyn std::error::Error>> {
         Command::Invoke { function, event } => {
             telemetry::init(Some(&cli.log_level), "--log-level");
             let text = std::fs::read_to_string(&event).map_err(|e| format!("{}: {e}", event.display()))?;
-            let event: serde_json::Value = serde_json::from_str(&text).map_err(|e| format!("{}: not JSON: {e}", event.display()))?;
+            let event: serde_json::Value =
+                serde_json::from_str(&text).map_err(|e| format!("{}: not JSON: {e}", event.display()))?;
             let stack = Stack::load_idle(config)?;
-            if !stack.functions.contains_key(&function) {
-                return Err(format!("no function `{function}` in the template (have: {})", stack.functions.keys().cloned().collect::<Vec<_>>().join(", ")).into());
+            if stack.lambda().function(&function).is_none() {
+                let known: Vec<_> = stack.lambda().functions().map(|f| f.decl.logical_id.clone()).collect();
+                return Err(format!("no function `{function}` in the template (have: {})", known.join(", ")).into());
             }
             let request_id = uuid::Uuid::new_v4().to_string();
             match stack.invoke(&function, &request_id, event).await {
@@ -169,10 +183,19 @@ async fn run(cli: Cli) -> Result<ExitCode, Box<dyn std::error::Error>> {
         }
         Command::Routes => {
             let template = load_template(&config)?;
-            for f in &template.functions {
+            let routes = local::local_apigw::routes::function_routes(&template)?;
+            for f in FunctionDecl::read_all(&template)? {
                 let handler = local::registry::binary(&f.binary).map_or("(no local handler)", |b| b.handler);
-                for r in &f.routes {
-                    println!("{:<7} {:<16} {:<24} {:<16} {}{}", r.method, r.path, f.logical_id, f.binary, handler, if r.authorized { "  [jwt]" } else { "" });
+                for r in routes.get(&f.logical_id).into_iter().flatten() {
+                    println!(
+                        "{:<7} {:<16} {:<24} {:<16} {}{}",
+                        r.method,
+                        r.path,
+                        f.logical_id,
+                        f.binary,
+                        handler,
+                        if r.authorized { "  [jwt]" } else { "" }
+                    );
                 }
             }
             Ok(ExitCode::SUCCESS)
@@ -244,20 +267,35 @@ struct SfnClient {
 }
 
 impl SfnClient {
-    async fn call(&self, operation: &str, body: serde_json::Value) -> Result<serde_json::Value, Box<dyn std::error::Error>> {
+    async fn call(
+        &self,
+        operation: &str,
+        body: serde_json::Value,
+    ) -> Result<serde_json::Value, Box<dyn std::error::Error>> {
         let response = self
             .http
             .post(&self.base)
-            .header(local::sfn_api::TARGET_HEADER, format!("{}{operation}", local::sfn_api::TARGET_PREFIX))
-            .header("content-type", local::sfn_api::CONTENT_TYPE)
+            .header(
+                local::local_core::endpoint::TARGET_HEADER,
+                format!("{}{operation}", local::local_sfn::api::TARGET_PREFIX),
+            )
+            .header("content-type", local::local_sfn::api::CONTENT_TYPE)
             .body(body.to_string())
             .send()
             .await
-            .map_err(|e| format!("the local stack is not answering at {} ({e}); start it with `local up`", self.base))?;
+            .map_err(|e| {
+                format!("the local stack is not answering at {} ({e}); start it with `local up`", self.base)
+            })?;
         let status = response.status();
-        let body: serde_json::Value = response.json().await.map_err(|e| format!("{operation}: the answer is not JSON: {e}"))?;
+        let body: serde_json::Value =
+            response.json().await.map_err(|e| format!("{operation}: the answer is not JSON: {e}"))?;
         if !status.is_success() {
-            return Err(format!("{operation}: {} ({status}): {}", body["__type"].as_str().unwrap_or("error"), body["message"].as_str().unwrap_or("")).into());
+            return Err(format!(
+                "{operation}: {} ({status}): {}",
+                body["__type"].as_str().unwrap_or("error"),
+                body["message"].as_str().unwrap_or("")
+            )
+            .into());
         }
         Ok(body)
     }
@@ -270,12 +308,17 @@ fn state_machine_arn(config: &StackConfig, reference: &str) -> String {
     }
     let name = load_template(config)
         .ok()
-        .and_then(|t| t.state_machine(reference).map(|m| m.name.clone()))
+        .and_then(|t| StateMachineDecl::read_all(&t).ok())
+        .and_then(|machines| machines.into_iter().find(|m| m.logical_id == reference).map(|m| m.name))
         .unwrap_or_else(|| reference.to_owned());
-    local::template::state_machine_arn(&name)
+    Identity::default().state_machine_arn(&name).to_string()
 }
 
-async fn executions_command(client: &SfnClient, config: &StackConfig, command: ExecutionsCommand) -> Result<ExitCode, Box<dyn std::error::Error>> {
+async fn executions_command(
+    client: &SfnClient,
+    config: &StackConfig,
+    command: ExecutionsCommand,
+) -> Result<ExitCode, Box<dyn std::error::Error>> {
     use serde_json::json;
     match command {
         ExecutionsCommand::Start { state_machine, name, input, wait } => {
@@ -341,11 +384,5 @@ async fn executions_command(client: &SfnClient, config: &StackConfig, command: E
 
 /// The template alone (for commands that need no store).
 fn load_template(config: &StackConfig) -> Result<Template, Box<dyn std::error::Error>> {
-    struct NoSecrets;
-    impl local::template::SecretSource for NoSecrets {
-        fn secret(&self, _: &str) -> Result<String, local::template::TemplateError> {
-            Ok(String::new())
-        }
-    }
-    Ok(Template::load(&config.template, &NoSecrets)?)
+    Ok(local::stack::load_template(config)?)
 }

@@ -6,53 +6,27 @@
 
 use apigw::{HttpEvent, HttpResponse};
 use local_adapters::LocalStore;
+use local_core::BoxFuture;
+use local_lambda::{Env, EnvError, FunctionError, Handler};
 use serde_json::Value;
-use std::{collections::BTreeMap, future::Future, pin::Pin, sync::Arc};
-
-pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
-
-/// A function error, in the shape Lambda reports it (`errorType`, `errorMessage`). Step Functions matches
-/// `errorType` in `Retry`/`Catch`.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct FunctionError {
-    pub error_type: String,
-    pub error_message: String,
-}
-
-impl FunctionError {
-    pub fn new(error_type: impl Into<String>, error_message: impl Into<String>) -> Self {
-        Self { error_type: error_type.into(), error_message: error_message.into() }
-    }
-}
-
-/// A handler that takes a Lambda event as JSON and answers with JSON, as the Lambda runtime does.
-pub trait Handler: Send + Sync + 'static {
-    fn call(&self, event: Value) -> BoxFuture<'_, Result<Value, FunctionError>>;
-}
+use std::{future::Future, sync::Arc};
 
 /// What the local stack provides to handlers in place of AWS services.
 #[derive(Clone)]
-pub struct Services {
+pub struct Adapters {
     pub store: LocalStore,
 }
 
-/// A function's resolved environment.
-pub struct Env<'a> {
-    pub function: &'a str,
-    pub vars: &'a BTreeMap<String, String>,
+/// Why a function's handler cannot be built; start-up fails with it.
+#[derive(Debug, thiserror::Error)]
+pub enum BuildError {
+    #[error(transparent)]
+    Env(#[from] EnvError),
+    #[error("{function}: {source}")]
+    Store { function: String, source: Box<local_adapters::OpenError> },
 }
 
-impl Env<'_> {
-    pub fn require(&self, name: &str) -> Result<&str, String> {
-        self.vars
-            .get(name)
-            .map(String::as_str)
-            .ok_or_else(|| format!("{}: the template sets no `{name}` variable, which this function needs", self.function))
-    }
-}
-
-type Build = fn(&Env<'_>, &Services) -> Result<Arc<dyn Handler>, String>;
+type Build = fn(&Env<'_>, &Adapters) -> Result<Arc<dyn Handler>, BuildError>;
 
 pub struct Binary {
     pub name: &'static str,
@@ -128,16 +102,22 @@ where
     Arc::new(DirectFn { state: Arc::new(state), f })
 }
 
-fn tasks(env: &Env<'_>, s: &Services) -> Result<local_adapters::SqliteTasks, String> {
-    s.store.tasks(env.require("TASKS_TABLE")?).map_err(|e| format!("{}: {e}", env.function))
+fn store_error(env: &Env<'_>) -> impl FnOnce(local_adapters::OpenError) -> BuildError {
+    let function = env.function.to_owned();
+    move |source| BuildError::Store { function, source: Box::new(source) }
 }
 
-fn profiles(env: &Env<'_>, s: &Services) -> Result<local_adapters::SqliteProfiles, String> {
-    s.store.profiles(env.require("USERS_TABLE")?).map_err(|e| format!("{}: {e}", env.function))
+fn tasks(env: &Env<'_>, s: &Adapters) -> Result<local_adapters::SqliteTasks, BuildError> {
+    s.store.tasks(env.require("TASKS_TABLE")?).map_err(store_error(env))
 }
 
-fn page_key(env: &Env<'_>) -> Result<domain::PageKey, String> {
-    domain::PageKey::new(env.require("PAGE_TOKEN_SECRET")?.as_bytes().to_vec()).map_err(|e| format!("{}: {e}", env.function))
+fn profiles(env: &Env<'_>, s: &Adapters) -> Result<local_adapters::SqliteProfiles, BuildError> {
+    s.store.profiles(env.require("USERS_TABLE")?).map_err(store_error(env))
+}
+
+fn page_key(env: &Env<'_>) -> Result<domain::PageKey, BuildError> {
+    domain::PageKey::new(env.require("PAGE_TOKEN_SECRET")?.as_bytes().to_vec())
+        .map_err(|e| env.invalid("PAGE_TOKEN_SECRET", e).into())
 }
 
 pub static BINARIES: &[Binary] = &[

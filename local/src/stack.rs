@@ -1,24 +1,21 @@
-//! The loaded stack: the template, the functions built from it, the state machines and their executions, the local
-//! identity provider and the store. One `Stack` serves the HTTP API, `local invoke`, Step Functions tasks and
-//! (later) S3 triggers alike, so every path into a function goes through [`Stack::invoke`].
+//! The composition root: every emulated service built from the template and the data directory, each handed the
+//! others it needs as core traits. One `Stack` serves the endpoint, `local invoke`, Step Functions tasks and S3
+//! triggers alike, so every path into a function goes through the one [`Lambda`].
 
-use crate::{
-    auth::LocalIdp,
-    executions::{ExecutionError, Executions, Machine, MachineError},
-    files,
-    gateway::RouteTable,
-    registry::{self, Env, FunctionError, Handler, Services},
-    template::{SecretSource, Template, TemplateError},
-};
+use crate::registry::{self, Adapters, BuildError};
 use local_adapters::LocalStore;
+use local_apigw::{HttpApi, LocalIdp, gateway::HttpApiError};
+use local_core::{Identity, endpoint::Service, files};
+use local_lambda::{Function, FunctionDecl, FunctionError, Lambda};
+use local_sfn::{
+    Executions, Machine, MachineError, StateMachineDecl, api::StepFunctionsApi, executions::ExecutionError,
+};
+use local_template::{SecretSource, Template, TemplateError};
 use serde_json::Value;
 use std::{
-    collections::BTreeMap,
     path::{Path, PathBuf},
     sync::Arc,
-    time::Instant,
 };
-use tracing::Instrument;
 
 #[derive(Debug, Clone)]
 pub struct StackConfig {
@@ -38,9 +35,13 @@ impl StackConfig {
 pub enum StackError {
     #[error(transparent)]
     Template(#[from] TemplateError),
-    #[error("{0}")]
-    Function(String),
-    #[error("data directory {path}: {source}")]
+    #[error("{function}: the local stack has no handler for binary `{binary}` (known: {known})")]
+    UnknownBinary { function: String, binary: String, known: String },
+    #[error(transparent)]
+    Build(#[from] BuildError),
+    #[error(transparent)]
+    HttpApi(#[from] HttpApiError),
+    #[error("data directory {}: {source}", path.display())]
     DataDir { path: PathBuf, source: std::io::Error },
     #[error("store: {0}")]
     Store(#[from] local_adapters::OpenError),
@@ -55,33 +56,37 @@ struct LocalSecrets(PathBuf);
 
 impl SecretSource for LocalSecrets {
     fn secret(&self, name: &str) -> Result<String, TemplateError> {
-        if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || "-_./".contains(c)) || name.contains("..") {
-            return Err(TemplateError(format!("secret name `{name}` is not usable locally")));
+        let secret_error = |problem: String| TemplateError::Secret { name: name.to_owned(), problem };
+        if name.is_empty()
+            || !name.chars().all(|c| c.is_ascii_alphanumeric() || "-_./".contains(c))
+            || name.contains("..")
+        {
+            return Err(secret_error("the name is not usable locally".into()));
         }
         files::load_or_create_text_secret(&self.0.join("secrets").join(name.replace('/', "_")), 48)
-            .map_err(|e| TemplateError(format!("secret {name}: {e}")))
+            .map_err(|e| secret_error(e.to_string()))
     }
 }
 
-pub struct LocalFunction {
-    pub logical_id: String,
-    pub binary: &'static registry::Binary,
-    pub handler: Arc<dyn Handler>,
+/// The template alone, its secrets empty: for commands that run no function (`local routes`, `local resources`).
+pub fn load_template(config: &StackConfig) -> Result<Template, TemplateError> {
+    Template::load(&config.template, Identity::default(), Arc::new(local_template::NoSecrets))
 }
 
 pub struct Stack {
-    pub config: StackConfig,
-    pub template: Template,
-    pub functions: BTreeMap<String, LocalFunction>,
-    pub routes: RouteTable,
-    pub idp: Option<LocalIdp>,
-    pub services: Services,
-    pub executions: Executions,
+    config: StackConfig,
+    template: Template,
+    store: LocalStore,
+    lambda: Arc<Lambda>,
+    http_api: HttpApi,
+    executions: Arc<Executions>,
+    /// The AWS services on the endpoint, each claiming its own requests.
+    services: Vec<Arc<dyn Service>>,
 }
 
 impl Stack {
     /// The whole stack, with the executions a previous process left running picked up again (resumed on the
-    /// current tokio runtime; see [`crate::executions`]).
+    /// current tokio runtime).
     pub fn load(config: StackConfig) -> Result<Arc<Self>, StackError> {
         let stack = Self::load_idle(config)?;
         let resumed = stack.executions.recover()?;
@@ -95,56 +100,75 @@ impl Stack {
     /// pick up work they would abandon when they exit.
     pub fn load_idle(config: StackConfig) -> Result<Arc<Self>, StackError> {
         let data_err = |source| StackError::DataDir { path: config.data_dir.clone(), source };
-        std::fs::create_dir_all(&config.data_dir).map_err(data_err)?;
-        let template = Template::load(&config.template, &LocalSecrets(config.data_dir.clone()))?;
+        files::create_private_dir(&config.data_dir).map_err(data_err)?;
+        let identity = Identity::default();
+        let secrets = Arc::new(LocalSecrets(config.data_dir.clone()));
+        let template = Template::load(&config.template, identity.clone(), secrets)?;
         let store = LocalStore::open(&config.data_dir.join("store.sqlite3"))?;
-        let services = Services { store };
-        let mut functions = BTreeMap::new();
-        for f in &template.functions {
-            let binary = registry::binary(&f.binary).ok_or_else(|| {
-                StackError::Function(format!(
-                    "{}: the local stack has no handler for binary `{}` (known: {})",
-                    f.logical_id,
-                    f.binary,
-                    registry::BINARIES.iter().map(|b| b.name).collect::<Vec<_>>().join(", ")
-                ))
+        let adapters = Adapters { store: store.clone() };
+
+        let mut functions = Vec::new();
+        for decl in FunctionDecl::read_all(&template)? {
+            let binary = registry::binary(&decl.binary).ok_or_else(|| StackError::UnknownBinary {
+                function: decl.logical_id.clone(),
+                binary: decl.binary.clone(),
+                known: registry::BINARIES.iter().map(|b| b.name).collect::<Vec<_>>().join(", "),
             })?;
-            let handler = (binary.build)(&Env { function: &f.logical_id, vars: &f.env }, &services).map_err(StackError::Function)?;
-            functions.insert(f.logical_id.clone(), LocalFunction { logical_id: f.logical_id.clone(), binary, handler });
+            let handler = (binary.build)(&decl.env(), &adapters)?;
+            functions.push(Function { decl, handler_name: binary.handler, handler });
         }
-        let routes = RouteTable::new(&template).map_err(StackError::Function)?;
-        let idp = match &template.authorizer {
-            Some(a) => Some(LocalIdp::open(&config.data_dir, a.clone()).map_err(data_err)?),
-            None => None,
-        };
-        let machines = template.state_machines.iter().map(Machine::load).collect::<Result<Vec<_>, _>>()?;
-        Ok(Arc::new_cyclic(|stack| {
-            let executions = Executions::new(&config.data_dir, machines, stack.clone());
-            Self { config, template, functions, routes, idp, services, executions }
-        }))
+        let lambda = Arc::new(Lambda::new(functions));
+
+        let http_api = HttpApi::from_template(&template, &config.data_dir, lambda.clone())?;
+        let machines = StateMachineDecl::read_all(&template)?
+            .iter()
+            .map(|decl| Machine::load(decl, &identity))
+            .collect::<Result<Vec<_>, _>>()?;
+        let executions = Executions::new(&config.data_dir, identity, machines, lambda.clone());
+        let services: Vec<Arc<dyn Service>> = vec![Arc::new(StepFunctionsApi(executions.clone()))];
+        Ok(Arc::new(Self { config, template, store, lambda, http_api, executions, services }))
     }
 
-    /// Runs one function on one event, as Lambda would: in its own task (a panic is a function error, not a crash
-    /// of the stack), inside a span carrying the request id, with a report line when it ends.
+    pub fn config(&self) -> &StackConfig {
+        &self.config
+    }
+
+    pub fn template(&self) -> &Template {
+        &self.template
+    }
+
+    pub fn identity(&self) -> &Identity {
+        self.template.identity()
+    }
+
+    /// The embedded store the functions' local adapters write to.
+    pub fn store(&self) -> &LocalStore {
+        &self.store
+    }
+
+    pub fn lambda(&self) -> &Arc<Lambda> {
+        &self.lambda
+    }
+
+    pub fn http_api(&self) -> &HttpApi {
+        &self.http_api
+    }
+
+    /// The local identity provider, when the template's API has a JWT authorizer.
+    pub fn idp(&self) -> Option<&LocalIdp> {
+        self.http_api.idp()
+    }
+
+    pub fn executions(&self) -> &Arc<Executions> {
+        &self.executions
+    }
+
+    pub fn services(&self) -> &[Arc<dyn Service>] {
+        &self.services
+    }
+
+    /// Runs one function on one event, as Lambda would.
     pub async fn invoke(&self, logical_id: &str, request_id: &str, event: Value) -> Result<Value, FunctionError> {
-        let function = self
-            .functions
-            .get(logical_id)
-            .ok_or_else(|| FunctionError::new("ResourceNotFoundException", format!("no function {logical_id}")))?;
-        let handler = function.handler.clone();
-        let span = tracing::info_span!("invoke", function = logical_id, requestId = request_id);
-        let started = Instant::now();
-        let outcome = tokio::spawn(async move { handler.call(event).await }.instrument(span.clone())).await;
-        let result = match outcome {
-            Ok(r) => r,
-            Err(e) if e.is_panic() => Err(FunctionError::new("Runtime.ExitError", "the handler panicked")),
-            Err(e) => Err(FunctionError::new("Runtime.Unknown", e.to_string())),
-        };
-        let duration_ms = started.elapsed().as_secs_f64() * 1000.0;
-        span.in_scope(|| match &result {
-            Ok(_) => tracing::debug!(duration_ms, "REPORT"),
-            Err(e) => tracing::warn!(duration_ms, error_type = %e.error_type, error = %e.error_message, "REPORT"),
-        });
-        result
+        self.lambda.invoke(logical_id, request_id, event).await
     }
 }

@@ -29,7 +29,13 @@ fn token(data: &Path, user: &str) -> String {
 /// Starts `local up --port 0` and returns the child and its address.
 #[allow(clippy::zombie_processes, reason = "the caller owns the child: every test kills and waits for it")]
 fn up(data: &Path) -> (Child, String) {
-    let mut child = local().args(["up", "--port", "0", "--data-dir"]).arg(data).stdout(Stdio::null()).stderr(Stdio::piped()).spawn().unwrap();
+    let mut child = local()
+        .args(["up", "--port", "0", "--data-dir"])
+        .arg(data)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
     let mut stderr = BufReader::new(child.stderr.take().unwrap());
     let mut line = String::new();
     loop {
@@ -78,7 +84,15 @@ fn token_prints_a_jwt_and_routes_lists_every_route_with_its_handler() {
 fn invoke_runs_one_function_on_an_event_file_and_prints_its_response() {
     let dir = tempfile::tempdir().unwrap();
     let out = local()
-        .args(["invoke", "CreateTaskFunction", "--event", "events/create-task/valid.json", "--log-level", "off", "--data-dir"])
+        .args([
+            "invoke",
+            "CreateTaskFunction",
+            "--event",
+            "events/create-task/valid.json",
+            "--log-level",
+            "off",
+            "--data-dir",
+        ])
         .arg(dir.path())
         .output()
         .unwrap();
@@ -88,9 +102,16 @@ fn invoke_runs_one_function_on_an_event_file_and_prints_its_response() {
     let body: Value = serde_json::from_str(v["body"].as_str().unwrap()).unwrap();
     assert_eq!(body["title"], "Write the quarterly report");
 
-    let missing = local().args(["invoke", "NoSuchFunction", "--event", "events/create-task/valid.json", "--data-dir"]).arg(dir.path()).output().unwrap();
+    let missing = local()
+        .args(["invoke", "NoSuchFunction", "--event", "events/create-task/valid.json", "--data-dir"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
     assert!(!missing.status.success());
-    assert!(String::from_utf8_lossy(&missing.stderr).contains("CreateTaskFunction"), "the error lists the functions there are");
+    assert!(
+        String::from_utf8_lossy(&missing.stderr).contains("CreateTaskFunction"),
+        "the error lists the functions there are"
+    );
 }
 
 #[test]
@@ -149,7 +170,13 @@ fn file(dir: &Path, name: &str, text: &str) -> PathBuf {
 }
 
 fn stdout_json(out: &std::process::Output) -> Value {
-    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("not one JSON object ({e}): {}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr)))
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "not one JSON object ({e}): {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        )
+    })
 }
 
 const CHARGE: &str = r#"{"StartAt": "Charge", "States": {
@@ -165,38 +192,75 @@ fn states_validate_accepts_a_valid_definition_and_lists_the_problems_of_an_inval
     assert!(good.status.success());
     assert_eq!(stdout_json(&good), serde_json::json!({"valid": true}));
 
-    let bad = file(dir.path(), "bad.json", r#"{"StartAt": "Nowhere", "States": {"A": {"Type": "Pass", "Next": "Missing"}}}"#);
+    let bad =
+        file(dir.path(), "bad.json", r#"{"StartAt": "Nowhere", "States": {"A": {"Type": "Pass", "Next": "Missing"}}}"#);
     let out = local().args(["states", "validate"]).arg(bad).output().unwrap();
     assert!(!out.status.success());
     let v = stdout_json(&out);
     assert_eq!(v["valid"], false);
     let problems = v["problems"].as_array().unwrap();
-    assert!(problems.len() >= 2 && problems.iter().all(|p| p["message"].is_string() && p["location"].is_string()), "{v}");
+    assert!(
+        problems.len() >= 2 && problems.iter().all(|p| p["message"].is_string() && p["location"].is_string()),
+        "{v}"
+    );
 }
 
 #[test]
 fn states_run_uses_the_mocked_task_results_and_adds_the_history_on_request() {
     let dir = tempfile::tempdir().unwrap();
     let definition = file(dir.path(), "charge.json", CHARGE);
-    let ok_mock = file(dir.path(), "ok.json", r#"{"Charge": [{"Throw": {"Error": "Retryable", "Cause": "busy"}}, {"Return": {"charged": 42}}]}"#);
+    let ok_mock = file(
+        dir.path(),
+        "ok.json",
+        r#"{"Charge": [{"Throw": {"Error": "Retryable", "Cause": "busy"}}, {"Return": {"charged": 42}}]}"#,
+    );
     let input = file(dir.path(), "input.json", r#"{"amount": 42}"#);
-    let out = local().args(["states", "run"]).arg(&definition).arg("--input").arg(format!("@{}", input.display())).arg("--mock").arg(&ok_mock).arg("--history").output().unwrap();
+    let out = local()
+        .args(["states", "run"])
+        .arg(&definition)
+        .arg("--input")
+        .arg(format!("@{}", input.display()))
+        .arg("--mock")
+        .arg(&ok_mock)
+        .arg("--history")
+        .output()
+        .unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let v = stdout_json(&out);
-    assert_eq!((&v["status"], &v["output"]), (&serde_json::json!("SUCCEEDED"), &serde_json::json!({"charged": 42})), "{v}");
+    assert_eq!(
+        (&v["status"], &v["output"]),
+        (&serde_json::json!("SUCCEEDED"), &serde_json::json!({"charged": 42})),
+        "{v}"
+    );
     let types: Vec<&str> = v["history"].as_array().unwrap().iter().map(|e| e["type"].as_str().unwrap()).collect();
     assert_eq!(types.first(), Some(&"ExecutionStarted"));
     assert_eq!(types.iter().filter(|t| **t == "TaskStateEntered").count(), 1);
-    assert!(types.contains(&"LambdaFunctionFailed") || types.contains(&"TaskFailed"), "the retried failure is in the history: {types:?}");
+    assert!(
+        types.contains(&"LambdaFunctionFailed") || types.contains(&"TaskFailed"),
+        "the retried failure is in the history: {types:?}"
+    );
 
-    let declined = file(dir.path(), "declined.json", r#"{"Charge": {"Throw": {"Error": "Declined", "Cause": "insufficient funds"}}}"#);
-    let out = local().args(["states", "run"]).arg(&definition).args(["--input", r#"{"amount": 1}"#, "--mock"]).arg(&declined).output().unwrap();
+    let declined = file(
+        dir.path(),
+        "declined.json",
+        r#"{"Charge": {"Throw": {"Error": "Declined", "Cause": "insufficient funds"}}}"#,
+    );
+    let out = local()
+        .args(["states", "run"])
+        .arg(&definition)
+        .args(["--input", r#"{"amount": 1}"#, "--mock"])
+        .arg(&declined)
+        .output()
+        .unwrap();
     assert!(!out.status.success());
     let v = stdout_json(&out);
     assert_eq!(v, serde_json::json!({"status": "FAILED", "error": "PaymentRefused", "cause": "the card was declined"}));
 
     let out = local().args(["states", "run"]).arg(&definition).args(["--input", "{not json"]).output().unwrap();
-    assert!(!out.status.success() && String::from_utf8_lossy(&out.stderr).contains("--input"), "a clear error for bad input");
+    assert!(
+        !out.status.success() && String::from_utf8_lossy(&out.stderr).contains("--input"),
+        "a clear error for bad input"
+    );
 }
 
 /// A Step Functions API call over plain HTTP: (status, body).
@@ -211,7 +275,8 @@ fn sfn(addr: &str, operation: &str, body: &str) -> (u16, Value) {
     let mut out = String::new();
     s.read_to_string(&mut out).unwrap();
     let status = out.split_whitespace().nth(1).unwrap().parse().unwrap();
-    let body = out.split_once("\r\n\r\n").map(|(_, b)| serde_json::from_str(b).unwrap_or(Value::Null)).unwrap_or(Value::Null);
+    let body =
+        out.split_once("\r\n\r\n").map(|(_, b)| serde_json::from_str(b).unwrap_or(Value::Null)).unwrap_or(Value::Null);
     (status, body)
 }
 
@@ -224,15 +289,33 @@ fn executions_start_wait_list_describe_and_history_drive_the_running_stack() {
     let (status, body) = http(&addr, "POST", "/tasks", &t, r#"{"title": "Water the plants"}"#);
     assert_eq!(status, 201, "{body}");
     let task: Value = serde_json::from_str(&body).unwrap();
-    let input = serde_json::json!({"owner": local::auth::sub_for("alice"), "task_id": task["id"], "delay_seconds": 0}).to_string();
+    let input = serde_json::json!({"owner": local::auth::sub_for("alice"), "task_id": task["id"], "delay_seconds": 0})
+        .to_string();
 
-    let out = local().args(["executions", "start", "TaskReminderStateMachine", "--name", "cli-1", "--wait", "--input", &input, "--port", &port]).output().unwrap();
+    let out = local()
+        .args([
+            "executions",
+            "start",
+            "TaskReminderStateMachine",
+            "--name",
+            "cli-1",
+            "--wait",
+            "--input",
+            &input,
+            "--port",
+            &port,
+        ])
+        .output()
+        .unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let described = stdout_json(&out);
     assert_eq!(described["status"], "SUCCEEDED", "{described}");
     let arn = described["executionArn"].as_str().unwrap().to_owned();
 
-    let out = local().args(["executions", "list", "TaskReminderStateMachine", "--status", "succeeded", "--port", &port]).output().unwrap();
+    let out = local()
+        .args(["executions", "list", "TaskReminderStateMachine", "--status", "succeeded", "--port", &port])
+        .output()
+        .unwrap();
     assert_eq!(stdout_json(&out)["executions"][0]["executionArn"], arn.as_str());
     let out = local().args(["executions", "describe", &arn, "--port", &port]).output().unwrap();
     assert_eq!(stdout_json(&out)["name"], "cli-1");
@@ -245,7 +328,14 @@ fn executions_start_wait_list_describe_and_history_drive_the_running_stack() {
     match Command::new("aws").arg("--version").output() {
         Ok(v) if v.status.success() => {
             let out = Command::new("aws")
-                .args(["stepfunctions", "describe-execution", "--execution-arn", &arn, "--endpoint-url", &format!("http://{addr}")])
+                .args([
+                    "stepfunctions",
+                    "describe-execution",
+                    "--execution-arn",
+                    &arn,
+                    "--endpoint-url",
+                    &format!("http://{addr}"),
+                ])
                 .envs([("AWS_ACCESS_KEY_ID", "x"), ("AWS_SECRET_ACCESS_KEY", "x"), ("AWS_DEFAULT_REGION", "us-east-1")])
                 .output()
                 .unwrap();
@@ -269,7 +359,8 @@ fn an_execution_in_flight_when_the_stack_is_killed_is_resumed_by_the_next_one_an
     let (mut child, addr) = up(dir.path());
     let (_, body) = http(&addr, "POST", "/tasks", &t, r#"{"title": "Survive a kill -9"}"#);
     let task: Value = serde_json::from_str(&body).unwrap();
-    let input = serde_json::json!({"owner": local::auth::sub_for("alice"), "task_id": task["id"], "delay_seconds": 1}).to_string();
+    let input = serde_json::json!({"owner": local::auth::sub_for("alice"), "task_id": task["id"], "delay_seconds": 1})
+        .to_string();
     let machine = "arn:aws:states:us-east-1:123456789012:stateMachine:TaskReminderStateMachine";
     let start = serde_json::json!({"stateMachineArn": machine, "name": "killed", "input": input}).to_string();
     let (status, started) = sfn(&addr, "StartExecution", &start);
@@ -317,7 +408,8 @@ fn local_states_run_gives_the_expected_result_for_every_conformance_case() {
         };
         for case in cases {
             ran += 1;
-            let name = format!("{}/{}", file.file_name().unwrap().to_string_lossy(), case["name"].as_str().unwrap_or("?"));
+            let name =
+                format!("{}/{}", file.file_name().unwrap().to_string_lossy(), case["name"].as_str().unwrap_or("?"));
             let def = dir.path().join("definition.json");
             std::fs::write(&def, case["definition"].to_string()).unwrap();
             let expected = &case["expected"];
@@ -326,9 +418,9 @@ fn local_states_run_gives_the_expected_result_for_every_conformance_case() {
                 let v: Value = serde_json::from_slice(&out.stdout).unwrap_or(Value::Null);
                 let problems = v["problems"].as_array().cloned().unwrap_or_default();
                 let named = invalid.as_array().unwrap().iter().all(|want| {
-                    problems.iter().any(|p| {
-                        ["state", "field"].iter().all(|k| want.get(*k).is_none_or(|w| p.get(*k) == Some(w)))
-                    })
+                    problems
+                        .iter()
+                        .any(|p| ["state", "field"].iter().all(|k| want.get(*k).is_none_or(|w| p.get(*k) == Some(w))))
                 });
                 if out.status.success() || !named {
                     failures.push(format!("{name}: not refused as expected: {v}"));

@@ -16,8 +16,12 @@ async fn defect_1_listing_by_status_finds_tasks_under_the_name_they_were_written
     assert_eq!(got, vec![defaulted["id"].as_str().unwrap(), pending["id"].as_str().unwrap()]);
     assert_eq!(ids(app.list_all("alice", "status=done").await), vec![done["id"].as_str().unwrap()]);
     // Moving a task to another status moves it between filtered lists.
-    let r = app.request(Method::PUT, &format!("/tasks/{}", pending["id"].as_str().unwrap()), "alice")
-        .json(&json!({"status": "in_progress"})).send().await.unwrap();
+    let r = app
+        .request(Method::PUT, &format!("/tasks/{}", pending["id"].as_str().unwrap()), "alice")
+        .json(&json!({"status": "in_progress"}))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 200);
     assert_eq!(ids(app.list_all("alice", "status=in_progress").await), vec![pending["id"].as_str().unwrap()]);
     assert_eq!(ids(app.list_all("alice", "status=pending").await), vec![defaulted["id"].as_str().unwrap()]);
@@ -48,7 +52,12 @@ async fn defect_2_following_next_reaches_every_one_of_603_tasks_past_a_megabyte(
 async fn defect_3_updating_a_task_that_does_not_exist_is_a_404_and_creates_nothing() {
     let app = spawn_app().await;
     let ghost = "01JD5Q8X3N7V2K4M6P9R0S1T3Z";
-    let r = app.request(Method::PUT, &format!("/tasks/{ghost}"), "alice").json(&json!({"title": "ghost"})).send().await.unwrap();
+    let r = app
+        .request(Method::PUT, &format!("/tasks/{ghost}"), "alice")
+        .json(&json!({"title": "ghost"}))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 404);
     let body: Value = r.json().await.unwrap();
     assert_eq!(body["error"], "not_found");
@@ -110,8 +119,12 @@ async fn defect_6_wrong_types_and_unknown_statuses_are_refused_and_nothing_is_st
     }
     assert!(app.list_all("alice", "").await.is_empty());
     let t = app.create_task("alice", json!({"title": "x"})).await;
-    let r = app.request(Method::PUT, &format!("/tasks/{}", t["id"].as_str().unwrap()), "alice")
-        .json(&json!({"status": "banana"})).send().await.unwrap();
+    let r = app
+        .request(Method::PUT, &format!("/tasks/{}", t["id"].as_str().unwrap()), "alice")
+        .json(&json!({"status": "banana"}))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 422);
     let r = app.request(Method::GET, &format!("/tasks/{}", t["id"].as_str().unwrap()), "alice").send().await.unwrap();
     assert_eq!(r.json::<Value>().await.unwrap()["status"], "pending");

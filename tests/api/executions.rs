@@ -214,7 +214,7 @@ async fn a_running_execution_survives_a_restart_of_the_stack_and_runs_once() {
     let d = until_done(&app, &arn).await;
     assert_eq!(d["status"], "SUCCEEDED", "resumed and finished: {d}");
     assert_eq!(d["startDate"], started["startDate"], "the same execution, not a new one");
-    assert_eq!(app.stack.executions.describe(&arn).unwrap().resumed, 1);
+    assert_eq!(app.stack.executions().describe(&arn).unwrap().resumed, 1);
     let events = history(&app, &arn).await;
     assert_eq!(count(&events, "ExecutionStarted"), 1);
     assert_eq!(count(&events, "TaskStateEntered"), 1, "the task ran once: {events:?}");

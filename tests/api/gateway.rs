@@ -18,8 +18,13 @@ async fn an_undeclared_route_or_method_is_api_gateways_404() {
 async fn a_missing_expired_or_foreign_token_is_a_401_before_any_function_runs() {
     let app = spawn_app().await;
     let other = spawn_app().await; // another data dir: another signing key
-    let expired = app.stack.idp.as_ref().unwrap().issue("alice", None, time::Duration::minutes(-10));
-    for auth in [None, Some("Bearer ".to_owned()), Some(format!("Bearer {expired}")), Some(format!("Bearer {}", other.token("alice")))] {
+    let expired = app.stack.idp().unwrap().issue("alice", None, time::Duration::minutes(-10));
+    for auth in [
+        None,
+        Some("Bearer ".to_owned()),
+        Some(format!("Bearer {expired}")),
+        Some(format!("Bearer {}", other.token("alice"))),
+    ] {
         let mut req = app.client.post(app.url("/tasks")).body("{\"title\":\"x\"}");
         if let Some(a) = &auth {
             req = req.header("authorization", a);

@@ -7,9 +7,12 @@ use system_tests::{spawn_app, spawn_app_in};
 #[tokio::test]
 async fn creating_answers_201_with_the_task_its_location_and_version() {
     let app = spawn_app().await;
-    let r = app.request(Method::POST, "/tasks", "alice")
+    let r = app
+        .request(Method::POST, "/tasks", "alice")
         .json(&json!({"title": "  Write report ", "description": "by Friday", "status": "in_progress"}))
-        .send().await.unwrap();
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 201);
     let location = r.headers()["location"].to_str().unwrap().to_owned();
     assert_eq!(r.headers()["etag"], "\"1\"");
@@ -20,7 +23,8 @@ async fn creating_answers_201_with_the_task_its_location_and_version() {
     assert_eq!(t["status"], "in_progress");
     assert_eq!(t["version"], 1);
     assert_eq!(t["created_at"], t["updated_at"]);
-    time::OffsetDateTime::parse(t["created_at"].as_str().unwrap(), &time::format_description::well_known::Rfc3339).unwrap();
+    time::OffsetDateTime::parse(t["created_at"].as_str().unwrap(), &time::format_description::well_known::Rfc3339)
+        .unwrap();
     assert!(t.get("owner").is_none(), "the owner stays on the server: {t}");
     let got: Value = app.request(Method::GET, &location, "alice").send().await.unwrap().json().await.unwrap();
     assert_eq!(got, t);
@@ -35,7 +39,10 @@ async fn a_partial_update_changes_only_the_fields_sent_and_bumps_the_version() {
     assert_eq!(r.status(), 200);
     assert_eq!(r.headers()["etag"], "\"2\"");
     let u: Value = r.json().await.unwrap();
-    assert_eq!((u["title"].as_str(), u["description"].as_str(), u["status"].as_str(), u["version"].as_u64()), (Some("a"), Some("keep me"), Some("done"), Some(2)));
+    assert_eq!(
+        (u["title"].as_str(), u["description"].as_str(), u["status"].as_str(), u["version"].as_u64()),
+        (Some("a"), Some("keep me"), Some("done"), Some(2))
+    );
     assert_eq!(u["created_at"], t["created_at"]);
     let r = app.request(Method::PUT, &path, "alice").json(&json!({"description": null})).send().await.unwrap();
     assert_eq!(r.json::<Value>().await.unwrap()["description"], Value::Null);
@@ -46,16 +53,34 @@ async fn if_match_with_a_stale_version_is_a_412_and_changes_nothing() {
     let app = spawn_app().await;
     let t = app.create_task("alice", json!({"title": "a"})).await;
     let path = format!("/tasks/{}", t["id"].as_str().unwrap());
-    let ok = app.request(Method::PUT, &path, "alice").header("if-match", "\"1\"").json(&json!({"title": "b"})).send().await.unwrap();
+    let ok = app
+        .request(Method::PUT, &path, "alice")
+        .header("if-match", "\"1\"")
+        .json(&json!({"title": "b"}))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(ok.status(), 200);
-    let stale = app.request(Method::PUT, &path, "alice").header("if-match", "1").json(&json!({"title": "c"})).send().await.unwrap();
+    let stale = app
+        .request(Method::PUT, &path, "alice")
+        .header("if-match", "1")
+        .json(&json!({"title": "c"}))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(stale.status(), 412);
     assert_eq!(stale.json::<Value>().await.unwrap()["error"], "precondition_failed");
     let del = app.request(Method::DELETE, &path, "alice").header("if-match", "1").send().await.unwrap();
     assert_eq!(del.status(), 412);
     let now: Value = app.request(Method::GET, &path, "alice").send().await.unwrap().json().await.unwrap();
     assert_eq!((now["title"].as_str(), now["version"].as_u64()), (Some("b"), Some(2)));
-    let bad = app.request(Method::PUT, &path, "alice").header("if-match", "yesterday").json(&json!({"title": "c"})).send().await.unwrap();
+    let bad = app
+        .request(Method::PUT, &path, "alice")
+        .header("if-match", "yesterday")
+        .json(&json!({"title": "c"}))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(bad.status(), 400);
 }
 
@@ -65,7 +90,10 @@ async fn of_concurrent_writers_holding_the_same_version_exactly_one_succeeds() {
     let t = app.create_task("alice", json!({"title": "race"})).await;
     let path = format!("/tasks/{}", t["id"].as_str().unwrap());
     let writers = (0..16).map(|i| {
-        app.request(Method::PUT, &path, "alice").header("if-match", "1").json(&json!({"title": format!("writer {i}")})).send()
+        app.request(Method::PUT, &path, "alice")
+            .header("if-match", "1")
+            .json(&json!({"title": format!("writer {i}")}))
+            .send()
     });
     let statuses: Vec<u16> = futures_join(writers).await.into_iter().map(|r| r.unwrap().status().as_u16()).collect();
     assert_eq!(statuses.iter().filter(|s| **s == 200).count(), 1, "{statuses:?}");
@@ -115,7 +143,7 @@ async fn a_forged_or_foreign_page_token_is_a_400() {
     let mut forged = next.clone();
     forged.replace_range(0..1, if next.starts_with('0') { "1" } else { "0" });
     for (user, query) in [
-        ("mallory", format!("next={next}")),          // someone else's token
+        ("mallory", format!("next={next}")),           // someone else's token
         ("alice", format!("status=done&next={next}")), // a token for another filter
         ("alice", format!("next={forged}")),
         ("alice", "next=garbage".to_owned()),
@@ -131,7 +159,11 @@ async fn a_forged_or_foreign_page_token_is_a_400() {
 async fn limits_outside_one_to_a_hundred_and_unknown_statuses_are_refused() {
     let app = spawn_app().await;
     for q in ["limit=0", "limit=101", "limit=-5", "limit=ten", "limit=2.5"] {
-        assert_eq!(app.request(Method::GET, &format!("/tasks?{q}"), "alice").send().await.unwrap().status(), 400, "{q}");
+        assert_eq!(
+            app.request(Method::GET, &format!("/tasks?{q}"), "alice").send().await.unwrap().status(),
+            400,
+            "{q}"
+        );
     }
     assert_eq!(app.request(Method::GET, "/tasks?status=banana", "alice").send().await.unwrap().status(), 422);
     assert_eq!(app.request(Method::GET, "/tasks?limit=100", "alice").send().await.unwrap().status(), 200);
@@ -153,7 +185,13 @@ async fn tasks_survive_a_restart_of_the_stack() {
     let token_before = app.token("alice");
     let dir = app.stop().await;
     let app = spawn_app_in(dir).await;
-    let r = app.client.get(app.url(&format!("/tasks/{}", t["id"].as_str().unwrap()))).bearer_auth(token_before).send().await.unwrap();
+    let r = app
+        .client
+        .get(app.url(&format!("/tasks/{}", t["id"].as_str().unwrap())))
+        .bearer_auth(token_before)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 200, "the token and the task both outlive the restart");
     assert_eq!(r.json::<Value>().await.unwrap(), t);
 }

@@ -39,7 +39,7 @@ pub async fn spawn_app_in(data_dir: tempfile::TempDir) -> TestApp {
 
 impl TestApp {
     fn idp(&self) -> &LocalIdp {
-        self.stack.idp.as_ref().expect("the template declares a JWT authorizer")
+        self.stack.idp().expect("the template declares a JWT authorizer")
     }
 
     /// A bearer token for `user`, as `local token` prints it.

@@ -24,7 +24,10 @@ use tokio::sync::{Notify, mpsc, oneshot};
 pub enum Outcome {
     Response(Value),
     /// `errorType`, `errorMessage`, as the runtime client reports them.
-    Error { error_type: String, error_message: String },
+    Error {
+        error_type: String,
+        error_message: String,
+    },
 }
 
 struct Shared {
@@ -109,7 +112,7 @@ async fn next(State(s): State<Arc<Shared>>) -> Response {
     for (k, v) in [
         ("lambda-runtime-aws-request-id", id.clone()),
         ("lambda-runtime-deadline-ms", deadline.to_string()),
-        ("lambda-runtime-invoked-function-arn", "arn:aws:lambda:us-east-1:123456789012:function:local".to_owned()),
+        ("lambda-runtime-invoked-function-arn", local_core::Identity::default().function_arn("local").to_string()),
         ("lambda-runtime-trace-id", format!("Root=1-{:08x}-{}", deadline / 1000, &id.replace('-', "")[..24])),
         ("content-type", "application/json".to_owned()),
     ] {
@@ -131,7 +134,8 @@ fn finish(s: &Shared, id: &str, outcome: Outcome) -> StatusCode {
 }
 
 async fn response(State(s): State<Arc<Shared>>, Path(id): Path<String>, body: Bytes) -> StatusCode {
-    let value = serde_json::from_slice(&body).unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&body).into_owned()));
+    let value =
+        serde_json::from_slice(&body).unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&body).into_owned()));
     finish(&s, &id, Outcome::Response(value))
 }
 

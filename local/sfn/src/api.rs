@@ -1,89 +1,116 @@
 //! Step Functions' own wire protocol, AWS JSON 1.0 (`POST /` with `X-Amz-Target: AWSStepFunctions.<Operation>`),
 //! so `aws stepfunctions … --endpoint-url http://127.0.0.1:3000` and the SDKs drive the local stack's executions
 //! unchanged. Errors answer as AWS does: HTTP 400 with `{"__type": "<Code>", "message": …}`; every kind of bad
-//! request is a 400, never a 5xx.
+//! request is a 400, never a 5xx. Errors are turned into AWS's answer in one place, [`ApiError`]'s [`AwsError`].
 
-use crate::{
-    executions::{ExecutionError, ExecutionRecord, ExecutionStatus, StartRequest, StopReason},
-    stack::Stack,
+use crate::executions::{ExecutionError, ExecutionRecord, ExecutionStatus, Executions, StartRequest, StopReason};
+use axum::{body::Body, extract::Request, response::Response};
+use http::StatusCode;
+use local_core::{
+    BoxFuture,
+    endpoint::{CallContext, Service},
+    protocol::{
+        AwsError,
+        json::{self, BodyError, JSON_1_0},
+    },
 };
-use axum::{body::Body, response::Response};
-use http::{HeaderValue, StatusCode, header};
 use serde::Deserialize;
 use serde_json::{Value, json};
+use std::sync::Arc;
 use time::OffsetDateTime;
 
-pub const TARGET_HEADER: &str = "x-amz-target";
 pub const TARGET_PREFIX: &str = "AWSStepFunctions.";
-pub const CONTENT_TYPE: &str = "application/x-amz-json-1.0";
+pub const CONTENT_TYPE: &str = JSON_1_0;
 /// The largest page a list operation returns, as on AWS.
 const MAX_PAGE: i64 = 1000;
+/// The largest request body read (StartExecution's input is at most 256 KiB; its JSON escaping can double it).
+const MAX_BODY: usize = 1024 * 1024;
 
 /// Why a request got no answer from an operation.
 #[derive(Debug, thiserror::Error)]
 enum ApiError {
     #[error(transparent)]
     Execution(#[from] ExecutionError),
-    #[error("{0}")]
-    Serialization(String),
+    #[error(transparent)]
+    Body(#[from] BodyError),
     #[error("Unknown operation: {0}")]
     UnknownOperation(String),
+    #[error("the Step Functions API answers loopback callers only")]
+    NotLoopback,
+    #[error("the Step Functions API takes POST, not {0}")]
+    Method(String),
+    #[error("the request body is over {MAX_BODY} bytes")]
+    TooLarge,
 }
 
-impl ApiError {
-    fn code(&self) -> &'static str {
+impl AwsError for ApiError {
+    fn code(&self) -> &str {
         match self {
             Self::Execution(e) => e.code(),
-            Self::Serialization(_) => "SerializationException",
+            Self::Body(e) => e.code(),
             Self::UnknownOperation(_) => "UnknownOperationException",
+            Self::NotLoopback => "AccessDeniedException",
+            Self::Method(_) => "SerializationException",
+            Self::TooLarge => "ValidationException",
         }
     }
 
     fn status(&self) -> StatusCode {
         match self {
             Self::Execution(e) if !e.is_client_error() => StatusCode::INTERNAL_SERVER_ERROR,
+            Self::NotLoopback => StatusCode::FORBIDDEN,
+            Self::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             _ => StatusCode::BAD_REQUEST,
         }
     }
 }
 
-fn respond(status: StatusCode, body: Value, request_id: &str) -> Response {
-    let mut r = Response::new(Body::from(body.to_string()));
-    *r.status_mut() = status;
-    r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(CONTENT_TYPE));
-    if let Ok(v) = HeaderValue::from_str(request_id) {
-        r.headers_mut().insert("x-amzn-requestid", v);
-    }
-    r
-}
+/// Step Functions' API over the stack's executions, as one service of the stack's endpoint.
+pub struct StepFunctionsApi(pub Arc<Executions>);
 
-/// Answers one Step Functions API call. `target` is the `X-Amz-Target` header's value.
-pub async fn serve(stack: &Stack, method: &http::Method, target: &str, body: &[u8], request_id: &str) -> Response {
-    let result = if method != http::Method::POST {
-        Err(ApiError::Serialization(format!("the Step Functions API takes POST, not {method}")))
-    } else {
-        call(stack, target, body).await
-    };
-    match result {
-        Ok(v) => respond(StatusCode::OK, v, request_id),
-        Err(e) => {
-            if e.status().is_server_error() {
-                tracing::error!(requestId = %request_id, target, error = %e, "Step Functions API call failed");
+impl Service for StepFunctionsApi {
+    fn name(&self) -> &'static str {
+        "states"
+    }
+
+    fn target_prefixes(&self) -> &'static [&'static str] {
+        &[TARGET_PREFIX]
+    }
+
+    fn signing_names(&self) -> &'static [&'static str] {
+        &["states"]
+    }
+
+    fn serve(&self, request: Request<Body>, ctx: CallContext) -> BoxFuture<'_, Response> {
+        Box::pin(async move {
+            let result = self.answer(request, &ctx).await;
+            match result {
+                Ok(v) => json::ok(CONTENT_TYPE, &v, &ctx.request_id),
+                Err(e) => json::error(CONTENT_TYPE, None, &e, &ctx.request_id),
             }
-            respond(e.status(), json!({"__type": e.code(), "message": e.to_string()}), request_id)
-        }
+        })
     }
 }
 
-fn parse<'a, T: Deserialize<'a>>(body: &'a [u8]) -> Result<T, ApiError> {
-    // An empty body is an empty request object, as botocore sends `{}` for operations without parameters.
-    let body: &[u8] = if body.iter().all(u8::is_ascii_whitespace) { b"{}" } else { body };
-    serde_json::from_slice(body).map_err(|e| match e.classify() {
-        serde_json::error::Category::Data => {
-            ApiError::Execution(ExecutionError::Validation(format!("1 validation error detected: {e}")))
+impl StepFunctionsApi {
+    async fn answer(&self, request: Request<Body>, ctx: &CallContext) -> Result<Value, ApiError> {
+        // The Step Functions API has no authorizer (on AWS, IAM guards it): it may start executions whose Tasks
+        // take a user id as input. So it answers this machine only, even when `--host` opens the task API wider.
+        if !ctx.peer.ip().is_loopback() {
+            return Err(ApiError::NotLoopback);
         }
-        _ => ApiError::Serialization(format!("the request body is not valid JSON: {e}")),
-    })
+        let (parts, body) = request.into_parts();
+        if parts.method != http::Method::POST {
+            return Err(ApiError::Method(parts.method.to_string()));
+        }
+        let target = local_core::endpoint::target(&parts.headers).unwrap_or_default().to_owned();
+        let body = axum::body::to_bytes(body, MAX_BODY).await.map_err(|_| ApiError::TooLarge)?;
+        call(&self.0, &target, &body).await
+    }
+}
+
+fn parse<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
+    Ok(json::parse(body)?)
 }
 
 fn epoch(t: OffsetDateTime) -> f64 {
@@ -178,8 +205,7 @@ struct StateMachineArnInput {
     state_machine_arn: String,
 }
 
-async fn call(stack: &Stack, target: &str, body: &[u8]) -> Result<Value, ApiError> {
-    let executions = &stack.executions;
+async fn call(executions: &Executions, target: &str, body: &[u8]) -> Result<Value, ApiError> {
     let operation = target.strip_prefix(TARGET_PREFIX).ok_or_else(|| ApiError::UnknownOperation(target.to_owned()))?;
     Ok(match operation {
         "StartExecution" => {
@@ -242,7 +268,7 @@ async fn call(stack: &Stack, target: &str, body: &[u8]) -> Result<Value, ApiErro
                 "name": m.name,
                 "status": "ACTIVE",
                 "definition": m.definition,
-                "roleArn": format!("arn:aws:iam::{}:role/local", crate::template::ACCOUNT),
+                "roleArn": executions.identity().role_arn("local").to_string(),
                 "type": "STANDARD",
                 "creationDate": epoch(m.loaded_at),
                 "loggingConfiguration": {"level": "OFF", "includeExecutionData": false},

@@ -7,8 +7,9 @@
 //!
 //! A user's `sub` is derived from the user name, so the same name always maps to the same user (and tasks).
 
-use crate::{files, template::Authorizer};
+use crate::routes::Authorizer;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use local_core::files;
 use serde_json::{Map, Value, json};
 use sha2::{Digest, Sha256};
 use std::{collections::HashMap, path::Path};
@@ -36,7 +37,12 @@ impl LocalIdp {
         validation.set_issuer(&[&authorizer.issuer]);
         validation.set_audience(&authorizer.audience);
         validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
-        Ok(Self { encoding: EncodingKey::from_secret(&key), decoding: DecodingKey::from_secret(&key), validation, authorizer })
+        Ok(Self {
+            encoding: EncodingKey::from_secret(&key),
+            decoding: DecodingKey::from_secret(&key),
+            validation,
+            authorizer,
+        })
     }
 
     /// A token for `username`, valid for `ttl`.

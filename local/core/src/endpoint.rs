@@ -1,0 +1,116 @@
+//! One port for every service, as LocalStack has: each emulated service says which requests are its own, and the
+//! front door routes a request by its `X-Amz-Target` header, else by the service named in its SigV4 credential
+//! scope (the `Authorization` header or a presigned URL's `X-Amz-Credential`), else to the template's HTTP API.
+
+use crate::BoxFuture;
+use axum::{body::Body, extract::Request, response::Response};
+use http::HeaderMap;
+use std::net::SocketAddr;
+
+pub const TARGET_HEADER: &str = "x-amz-target";
+
+/// What the front door knows of a request when it hands it to a service.
+#[derive(Debug, Clone)]
+pub struct CallContext {
+    pub peer: SocketAddr,
+    pub request_id: String,
+}
+
+/// An emulated AWS service on the stack's one port.
+pub trait Service: Send + Sync + 'static {
+    /// The service's name in logs (`s3`, `sqs`, `states`).
+    fn name(&self) -> &'static str;
+
+    /// `X-Amz-Target` prefixes this service answers (`AWSStepFunctions.`, `AmazonSQS.`); none for REST services.
+    fn target_prefixes(&self) -> &'static [&'static str] {
+        &[]
+    }
+
+    /// Signing names in the SigV4 credential scope this service answers (`s3`, `sqs`, `ses`, `states`).
+    fn signing_names(&self) -> &'static [&'static str];
+
+    fn serve(&self, request: Request<Body>, ctx: CallContext) -> BoxFuture<'_, Response>;
+}
+
+/// The `X-Amz-Target` header, when present and readable.
+pub fn target(headers: &HeaderMap) -> Option<&str> {
+    headers.get(TARGET_HEADER).and_then(|v| v.to_str().ok())
+}
+
+/// The service of a request's SigV4 credential scope (`<key>/<date>/<region>/<service>/aws4_request`), from the
+/// `Authorization` header or, for a presigned URL, the `X-Amz-Credential` query parameter.
+pub fn signing_service(headers: &HeaderMap, query: Option<&str>) -> Option<String> {
+    let from_header = headers
+        .get(http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| v.starts_with("AWS4-HMAC-SHA256"))
+        .and_then(|v| v.split("Credential=").nth(1))
+        .map(|c| c.split([',', ' ']).next().unwrap_or("").to_owned());
+    let credential = from_header
+        .or_else(|| form_pairs(query.unwrap_or("")).find(|(k, _)| k == "X-Amz-Credential").map(|(_, v)| v))?;
+    let parts: Vec<&str> = credential.split('/').collect();
+    // key/date/region/service/aws4_request; the key itself has no '/'.
+    (parts.len() == 5 && parts[4] == "aws4_request").then(|| parts[3].to_owned())
+}
+
+fn form_pairs(query: &str) -> impl Iterator<Item = (String, String)> + '_ {
+    query.split('&').filter_map(|pair| {
+        let (k, v) = pair.split_once('=')?;
+        Some((percent_decode(k), percent_decode(v)))
+    })
+}
+
+/// Percent-decoding of a URL component (`+` stays `+`, as SigV4 query strings mean it).
+pub fn percent_decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%'
+            && i + 2 < bytes.len()
+            && let (Some(h), Some(l)) = (hex(bytes[i + 1]), hex(bytes[i + 2]))
+        {
+            out.push(h << 4 | l);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+fn hex(b: u8) -> Option<u8> {
+    match b {
+        b'0'..=b'9' => Some(b - b'0'),
+        b'a'..=b'f' => Some(b - b'a' + 10),
+        b'A'..=b'F' => Some(b - b'A' + 10),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_signing_service_comes_from_the_header_or_the_presigned_query() {
+        let mut h = HeaderMap::new();
+        h.insert(
+            http::header::AUTHORIZATION,
+            "AWS4-HMAC-SHA256 Credential=test/20261130/us-east-1/sqs/aws4_request, SignedHeaders=host, Signature=ab"
+                .parse()
+                .unwrap(),
+        );
+        assert_eq!(signing_service(&h, None).as_deref(), Some("sqs"));
+        let q = "X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=test%2F20261130%2Fus-east-1%2Fs3%2Faws4_request";
+        assert_eq!(signing_service(&HeaderMap::new(), Some(q)).as_deref(), Some("s3"));
+        assert_eq!(signing_service(&HeaderMap::new(), Some("a=b")), None);
+    }
+
+    #[test]
+    fn percent_decoding_keeps_what_is_not_an_escape() {
+        assert_eq!(percent_decode("a%2Fb%zz%4"), "a/b%zz%4");
+        assert_eq!(percent_decode("x+y%20z"), "x+y z");
+    }
+}

@@ -1,0 +1,19 @@
+//! Step Functions in the local stack.
+//!
+//! - [`decl`] reads the template's state machines (`AWS::Serverless::StateMachine`: `DefinitionUri` or
+//!   `Definition`, `DefinitionSubstitutions` resolved);
+//! - [`executions`] loads and validates them at start-up and runs their executions on the stack's tokio runtime,
+//!   Task states invoking the stack's functions through the [`FunctionInvoker`] the composition root hands it;
+//!   executions persist in the data directory and resume after a restart;
+//! - [`api`] is Step Functions' own wire protocol (AWS JSON 1.0), so `aws stepfunctions` and the SDKs work.
+
+pub mod api;
+pub mod decl;
+pub mod executions;
+
+pub use decl::{DefinitionSource, StateMachineDecl};
+pub use executions::{
+    ExecutionError, ExecutionRecord, ExecutionStatus, Executions, Machine, MachineError, StartRequest, StopReason,
+};
+
+use local_core::invoke::FunctionInvoker;
