@@ -69,9 +69,7 @@ const EXPECTED: &[(&str, &str, Expect)] = &[
 
 async fn fresh_stack() -> (std::sync::Arc<Stack>, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
-    let stack =
-        Stack::load(StackConfig { template: repo_root().join("template.yaml"), data_dir: dir.path().to_owned() })
-            .unwrap();
+    let stack = Stack::load(StackConfig::new(repo_root().join("template.yaml"), dir.path())).unwrap();
     let table = &stack.lambda().function("CreateTaskFunction").unwrap().decl.env["TASKS_TABLE"];
     let at = time::OffsetDateTime::now_utc().replace_nanosecond(0).unwrap();
     let task = Task {

@@ -24,11 +24,8 @@ fn every_function_crate_is_declared_in_the_template_runs_locally_and_has_sample_
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .collect();
     let dir = tempfile::tempdir().unwrap();
-    let stack = local::Stack::load(local::StackConfig {
-        template: repo_root().join("template.yaml"),
-        data_dir: dir.path().into(),
-    })
-    .expect("every binary in the template has a local handler");
+    let stack = local::Stack::load(local::StackConfig::new(repo_root().join("template.yaml"), dir.path()))
+        .expect("every binary in the template has a local handler");
     let binaries: BTreeSet<String> = stack.lambda().functions().map(|f| f.decl.binary.clone()).collect();
     assert_eq!(crates, binaries, "functions/ crates vs template binaries");
     for b in &binaries {

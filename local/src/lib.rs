@@ -9,6 +9,7 @@
 //!   (SQLite instead of DynamoDB);
 //! - [`stack`] builds every service from a template and a data directory and hands each the others it needs as
 //!   core traits (Step Functions gets Lambda as a `FunctionInvoker`);
+//! - [`resources`] describes every template resource as the stack runs it (`local resources`);
 //! - [`server`] is the one endpoint: a request goes to the service its `X-Amz-Target` or SigV4 credential scope
 //!   names, else to the template's HTTP API;
 //! - logs are JSON lines with the request id, written by the `telemetry` crate the functions use on AWS too.
@@ -18,6 +19,7 @@
 //! `executions start|list|describe|history`.
 
 pub mod registry;
+pub mod resources;
 pub mod server;
 pub mod stack;
 

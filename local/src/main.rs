@@ -5,7 +5,11 @@
 
 use clap::{Parser, Subcommand};
 use local::{
-    Stack, StackConfig, auth::LocalIdp, local_core::Identity, local_lambda::FunctionDecl, local_sfn::StateMachineDecl,
+    Stack, StackConfig,
+    auth::LocalIdp,
+    local_core::{Credentials, Identity},
+    local_lambda::FunctionDecl,
+    local_sfn::StateMachineDecl,
     local_template::Template,
 };
 use std::{net::SocketAddr, path::PathBuf, process::ExitCode};
@@ -28,6 +32,12 @@ struct Cli {
     /// Log level (`info`, or per target: `warn,local=debug`; `off` for none); LOG_LEVEL works too.
     #[arg(long, global = true, env = "LOG_LEVEL", default_value = "info")]
     log_level: String,
+    /// The access key id the emulated AWS services accept in SigV4 signatures (`up`).
+    #[arg(long, global = true, default_value = "test")]
+    access_key_id: String,
+    /// The secret key the emulated AWS services check signatures with (`up`).
+    #[arg(long, global = true, default_value = "test")]
+    secret_access_key: String,
     #[command(subcommand)]
     command: Option<Command>,
 }
@@ -54,6 +64,8 @@ enum Command {
     },
     /// List the routes the template declares and the handler that serves each.
     Routes,
+    /// Print every template resource as JSON: logical id, type, physical name, URL, ARN.
+    Resources,
     /// Check or run a state machine definition on its own, with no template and no functions.
     #[command(subcommand)]
     States(StatesCommand),
@@ -130,6 +142,10 @@ async fn run(cli: Cli) -> Result<ExitCode, Box<dyn std::error::Error>> {
     let config = StackConfig {
         template: cli.template.clone().unwrap_or_else(StackConfig::default_template),
         data_dir: cli.data_dir.clone(),
+        credentials: Credentials {
+            access_key_id: cli.access_key_id.clone(),
+            secret_access_key: cli.secret_access_key.clone(),
+        },
     };
     match cli.command.unwrap_or(Command::Up) {
         Command::Up => {
@@ -139,11 +155,16 @@ async fn run(cli: Cli) -> Result<ExitCode, Box<dyn std::error::Error>> {
             let addr: SocketAddr = format!("{host}:{port}").parse()?;
             let listener = tokio::net::TcpListener::bind(addr).await?;
             tracing::info!(address = %listener.local_addr()?, functions = stack.lambda().len(), "local stack listening");
+            let address = listener.local_addr()?;
             eprintln!(
-                "local stack: http://{} ({} functions, data in {})",
-                listener.local_addr()?,
+                "local stack: http://{address} ({} functions, data in {})\n\
+                 AWS services on the same endpoint: export AWS_ENDPOINT_URL=http://{address} \
+                 AWS_ACCESS_KEY_ID={} AWS_SECRET_ACCESS_KEY={} AWS_DEFAULT_REGION={}",
                 stack.lambda().len(),
-                stack.config().data_dir.display()
+                stack.config().data_dir.display(),
+                stack.credentials().access_key_id,
+                stack.credentials().secret_access_key,
+                stack.identity().region,
             );
             local::server::run(listener, stack, async {
                 let _ = tokio::signal::ctrl_c().await;
@@ -198,6 +219,12 @@ async fn run(cli: Cli) -> Result<ExitCode, Box<dyn std::error::Error>> {
                     );
                 }
             }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Resources => {
+            let template = load_template(&config)?;
+            let endpoint = format!("http://{}:{}", cli.host, cli.port);
+            print_json(&serde_json::json!({"resources": local::resources::describe(&template, &endpoint)?}))?;
             Ok(ExitCode::SUCCESS)
         }
         Command::States(command) => states_command(command).await,

@@ -6,10 +6,16 @@
 
 use crate::stack::Stack;
 use axum::{
+    body::Body,
     extract::{ConnectInfo, Request, State},
     response::Response,
 };
-use local_core::endpoint::{self, CallContext, Service};
+use local_core::{
+    Credentials,
+    endpoint::{self, CallContext, Service, Signatures},
+    protocol::{AwsError, json},
+    sigv4::{self, SigV4Error},
+};
 use std::{future::Future, net::SocketAddr, sync::Arc, time::Instant};
 use tokio::net::TcpListener;
 
@@ -39,7 +45,10 @@ async fn serve(State(stack): State<Arc<Stack>>, ConnectInfo(peer): ConnectInfo<S
     let method = req.method().as_str().to_owned();
     let path = req.uri().path().to_owned();
     let (service, response) = match service_for(stack.services(), &req) {
-        Some(service) => (service.name(), service.serve(req, ctx.clone()).await),
+        Some(service) => match authenticate(service.signatures(), stack.credentials(), req).await {
+            Ok(req) => (service.name(), service.serve(req, ctx.clone()).await),
+            Err(e) => (service.name(), json::error(json::JSON_1_0, None, &e, &ctx.request_id)),
+        },
         None if endpoint::target(req.headers()).is_some() => {
             ("unknown", unknown_target(&ctx, endpoint::target(req.headers()).unwrap_or_default()))
         }
@@ -69,4 +78,56 @@ fn unknown_target(ctx: &CallContext, target: &str) -> Response {
     }
     let e = UnknownTarget(target.chars().take(128).collect());
     local_core::protocol::json::error(local_core::protocol::json::JSON_1_0, None, &e, &ctx.request_id)
+}
+
+/// The most the front door reads of a body it must hash to check a signature (SES v2 raw messages are at most
+/// 40 MB, base64 in JSON).
+const MAX_SIGNED_BODY: usize = 64 * 1024 * 1024;
+
+/// Why the front door refused a request before its service saw it.
+#[derive(Debug, thiserror::Error)]
+enum FrontDoorError {
+    #[error(transparent)]
+    Signature(#[from] SigV4Error),
+    #[error("the request body is over {MAX_SIGNED_BODY} bytes")]
+    TooLarge,
+}
+
+impl AwsError for FrontDoorError {
+    fn code(&self) -> &str {
+        match self {
+            Self::Signature(e) => e.code(),
+            Self::TooLarge => "RequestEntityTooLarge",
+        }
+    }
+
+    fn status(&self) -> http::StatusCode {
+        match self {
+            Self::Signature(e) => e.status(),
+            Self::TooLarge => http::StatusCode::PAYLOAD_TOO_LARGE,
+        }
+    }
+}
+
+/// Checks a request's SigV4 signature as the service's policy asks, handing the request on unchanged (its body
+/// read into memory when it had to be hashed).
+async fn authenticate(policy: Signatures, credentials: &Credentials, req: Request) -> Result<Request, FrontDoorError> {
+    let signed = req.headers().contains_key(http::header::AUTHORIZATION);
+    match policy {
+        Signatures::ByService => return Ok(req),
+        Signatures::IfPresent if !signed => return Ok(req),
+        _ => {}
+    }
+    let (parts, body) = req.into_parts();
+    let body = axum::body::to_bytes(body, MAX_SIGNED_BODY).await.map_err(|_| FrontDoorError::TooLarge)?;
+    sigv4::verify(
+        parts.method.as_str(),
+        parts.uri.path(),
+        parts.uri.query().unwrap_or(""),
+        &parts.headers,
+        &body,
+        credentials,
+        std::time::SystemTime::now(),
+    )?;
+    Ok(Request::from_parts(parts, Body::from(body)))
 }

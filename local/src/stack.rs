@@ -5,7 +5,7 @@
 use crate::registry::{self, Adapters, BuildError};
 use local_adapters::LocalStore;
 use local_apigw::{HttpApi, LocalIdp, gateway::HttpApiError};
-use local_core::{Identity, endpoint::Service, files};
+use local_core::{Credentials, Identity, endpoint::Service, files};
 use local_lambda::{Function, FunctionDecl, FunctionError, Lambda};
 use local_sfn::{
     Executions, Machine, MachineError, StateMachineDecl, api::StepFunctionsApi, executions::ExecutionError,
@@ -21,6 +21,15 @@ use std::{
 pub struct StackConfig {
     pub template: PathBuf,
     pub data_dir: PathBuf,
+    /// The access key and secret the services accept (SigV4); `test` / `test` by default.
+    pub credentials: Credentials,
+}
+
+impl StackConfig {
+    /// A stack over `template` and `data_dir` with the default credentials.
+    pub fn new(template: impl Into<PathBuf>, data_dir: impl Into<PathBuf>) -> Self {
+        Self { template: template.into(), data_dir: data_dir.into(), credentials: Credentials::default() }
+    }
 }
 
 impl StackConfig {
@@ -117,7 +126,7 @@ impl Stack {
             let handler = (binary.build)(&decl.env(), &adapters)?;
             functions.push(Function { decl, handler_name: binary.handler, handler });
         }
-        let lambda = Arc::new(Lambda::new(functions));
+        let lambda = Arc::new(Lambda::new(identity.clone(), functions));
 
         let http_api = HttpApi::from_template(&template, &config.data_dir, lambda.clone())?;
         let machines = StateMachineDecl::read_all(&template)?
@@ -135,6 +144,10 @@ impl Stack {
 
     pub fn template(&self) -> &Template {
         &self.template
+    }
+
+    pub fn credentials(&self) -> &Credentials {
+        &self.config.credentials
     }
 
     pub fn identity(&self) -> &Identity {

@@ -336,11 +336,32 @@ fn executions_start_wait_list_describe_and_history_drive_the_running_stack() {
                     "--endpoint-url",
                     &format!("http://{addr}"),
                 ])
-                .envs([("AWS_ACCESS_KEY_ID", "x"), ("AWS_SECRET_ACCESS_KEY", "x"), ("AWS_DEFAULT_REGION", "us-east-1")])
+                .envs([
+                    ("AWS_ACCESS_KEY_ID", "test"),
+                    ("AWS_SECRET_ACCESS_KEY", "test"),
+                    ("AWS_DEFAULT_REGION", "us-east-1"),
+                ])
                 .output()
                 .unwrap();
             assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
             assert_eq!(stdout_json(&out)["status"], "SUCCEEDED");
+            // The CLI signs its calls; a signature made with another secret is refused, not ignored.
+            let forged = Command::new("aws")
+                .args(["stepfunctions", "describe-execution", "--execution-arn", &arn])
+                .args(["--endpoint-url", &format!("http://{addr}")])
+                .envs([
+                    ("AWS_ACCESS_KEY_ID", "test"),
+                    ("AWS_SECRET_ACCESS_KEY", "wrong"),
+                    ("AWS_DEFAULT_REGION", "us-east-1"),
+                ])
+                .output()
+                .unwrap();
+            assert!(!forged.status.success());
+            assert!(
+                String::from_utf8_lossy(&forged.stderr).contains("SignatureDoesNotMatch"),
+                "{}",
+                String::from_utf8_lossy(&forged.stderr)
+            );
         }
         _ => eprintln!("note: `aws` is not on PATH; skipping the AWS CLI check"),
     }

@@ -26,7 +26,7 @@ pub async fn spawn_app() -> TestApp {
 
 /// Starts the stack over an existing data directory (to test what survives a restart).
 pub async fn spawn_app_in(data_dir: tempfile::TempDir) -> TestApp {
-    let config = StackConfig { template: repo_root().join("template.yaml"), data_dir: data_dir.path().to_owned() };
+    let config = StackConfig::new(repo_root().join("template.yaml"), data_dir.path());
     let stack = Stack::load(config).expect("the stack loads from template.yaml");
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("a free loopback port");
     let base = format!("http://{}", listener.local_addr().unwrap());

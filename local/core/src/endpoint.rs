@@ -29,7 +29,23 @@ pub trait Service: Send + Sync + 'static {
     /// Signing names in the SigV4 credential scope this service answers (`s3`, `sqs`, `ses`, `states`).
     fn signing_names(&self) -> &'static [&'static str];
 
+    /// Who checks this service's SigV4 signatures, and whether unsigned requests are refused.
+    fn signatures(&self) -> Signatures {
+        Signatures::Required
+    }
+
     fn serve(&self, request: Request<Body>, ctx: CallContext) -> BoxFuture<'_, Response>;
+}
+
+/// How a service's requests are authenticated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Signatures {
+    /// The front door verifies the signature and refuses unsigned requests.
+    Required,
+    /// The front door verifies a signature when there is one; unsigned requests pass (a loopback-only API).
+    IfPresent,
+    /// The service verifies its own (S3: presigned URLs and chunked payload signatures live in its protocol).
+    ByService,
 }
 
 /// The `X-Amz-Target` header, when present and readable.

@@ -16,6 +16,7 @@ pub mod identity;
 pub mod invoke;
 pub mod page;
 pub mod protocol;
+pub mod sigv4;
 
 pub use arn::Arn;
 pub use identity::{Credentials, Identity};

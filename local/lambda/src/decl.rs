@@ -20,6 +20,87 @@ pub struct FunctionDecl {
     pub memory_mb: u64,
     /// `Events`, as written: each service reads the sources of its own type (`HttpApi`, `S3`, …).
     pub events: Map<String, Value>,
+    /// How asynchronous invocations are retried and where the failed ones go.
+    pub async_config: AsyncConfig,
+}
+
+/// Where an asynchronous invocation's outcome is sent. Only SQS queues are local destinations so far.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Destination {
+    /// A queue, by ARN.
+    Sqs(String),
+}
+
+/// A function's asynchronous-invocation settings: `EventInvokeConfig` and `DeadLetterQueue`, with Lambda's
+/// defaults (2 retries, events kept 6 hours).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AsyncConfig {
+    pub maximum_retry_attempts: u32,
+    pub maximum_event_age_seconds: u64,
+    /// `DeadLetterQueue`: receives the event itself after the last failed attempt.
+    pub dead_letter: Option<Destination>,
+    /// `EventInvokeConfig.DestinationConfig.OnFailure`: receives an invocation record.
+    pub on_failure: Option<Destination>,
+    /// `EventInvokeConfig.DestinationConfig.OnSuccess`.
+    pub on_success: Option<Destination>,
+}
+
+impl Default for AsyncConfig {
+    fn default() -> Self {
+        Self {
+            maximum_retry_attempts: 2,
+            maximum_event_age_seconds: 21_600,
+            dead_letter: None,
+            on_failure: None,
+            on_success: None,
+        }
+    }
+}
+
+impl AsyncConfig {
+    fn read(template: &Template, id: &str, p: &Value) -> Result<Self, TemplateError> {
+        let mut config = Self::default();
+        let destination = |v: &Value, at: &str, arn_key: &str| -> Result<Option<Destination>, TemplateError> {
+            if v.is_null() {
+                return Ok(None);
+            }
+            let kind = v["Type"].as_str().unwrap_or("SQS");
+            let arn = template.string(&v[arn_key], &format!("{at}.{arn_key}"))?;
+            match kind {
+                "SQS" => Ok(Some(Destination::Sqs(arn))),
+                other => Err(TemplateError::Unsupported { at: format!("{at}.Type"), what: other.to_owned() }),
+            }
+        };
+        config.dead_letter = destination(&p["DeadLetterQueue"], &format!("{id}.DeadLetterQueue"), "TargetArn")?;
+        let eic = &p["EventInvokeConfig"];
+        let at = format!("{id}.EventInvokeConfig");
+        if let Some(n) = template.integer(&eic["MaximumRetryAttempts"], &format!("{at}.MaximumRetryAttempts"))? {
+            if !(0..=2).contains(&n) {
+                return Err(TemplateError::invalid(
+                    format!("{at}.MaximumRetryAttempts"),
+                    format!("{n} is not 0, 1 or 2"),
+                ));
+            }
+            config.maximum_retry_attempts = n as u32;
+        }
+        if let Some(n) =
+            template.integer(&eic["MaximumEventAgeInSeconds"], &format!("{at}.MaximumEventAgeInSeconds"))?
+        {
+            if !(60..=21_600).contains(&n) {
+                return Err(TemplateError::invalid(
+                    format!("{at}.MaximumEventAgeInSeconds"),
+                    format!("{n} is not between 60 and 21600"),
+                ));
+            }
+            config.maximum_event_age_seconds = n as u64;
+        }
+        let destinations = &eic["DestinationConfig"];
+        config.on_failure =
+            destination(&destinations["OnFailure"], &format!("{at}.DestinationConfig.OnFailure"), "Destination")?;
+        config.on_success =
+            destination(&destinations["OnSuccess"], &format!("{at}.DestinationConfig.OnSuccess"), "Destination")?;
+        Ok(config)
+    }
 }
 
 impl FunctionDecl {
@@ -62,6 +143,7 @@ impl FunctionDecl {
             timeout_seconds: number("Timeout", 3)?,
             memory_mb: number("MemorySize", 128)?,
             events: p["Events"].as_object().cloned().unwrap_or_default(),
+            async_config: AsyncConfig::read(template, id, p)?,
         })
     }
 
@@ -119,6 +201,21 @@ mod tests {
         assert_eq!((f.env["A"].as_str(), f.env["B"].as_str()), ("g", "own"));
         assert_eq!((f.timeout_seconds, f.memory_mb), (10, 256));
         assert_eq!(f.events_of("HttpApi").map(|(n, _)| n).collect::<Vec<_>>(), ["Api"]);
+    }
+
+    #[test]
+    fn dead_letter_queues_and_event_invoke_config_are_read_with_lambdas_limits() {
+        let text = "Resources:\n  Dlq: {Type: AWS::SQS::Queue, Properties: {QueueName: dlq}}\n  F:\n    Type: AWS::Serverless::Function\n    Metadata: {BuildProperties: {Binary: f}}\n    Properties:\n      DeadLetterQueue: {Type: SQS, TargetArn: !GetAtt Dlq.Arn}\n      EventInvokeConfig:\n        MaximumRetryAttempts: 1\n        DestinationConfig: {OnFailure: {Type: SQS, Destination: !GetAtt Dlq.Arn}}\n";
+        let t = Template::parse(text, Arc::new(NoSecrets)).unwrap();
+        let c = &FunctionDecl::read_all(&t).unwrap()[0].async_config;
+        let dlq = Destination::Sqs("arn:aws:sqs:us-east-1:123456789012:dlq".into());
+        assert_eq!(
+            (c.maximum_retry_attempts, c.dead_letter.as_ref(), c.on_failure.as_ref()),
+            (1, Some(&dlq), Some(&dlq))
+        );
+        let bad = text.replace("MaximumRetryAttempts: 1", "MaximumRetryAttempts: 3");
+        let t = Template::parse(&bad, Arc::new(NoSecrets)).unwrap();
+        assert!(FunctionDecl::read_all(&t).unwrap_err().to_string().contains("MaximumRetryAttempts"));
     }
 
     #[test]

@@ -7,15 +7,19 @@
 //! - [`Lambda`] holds the functions and invokes them as Lambda does: each invocation in its own task (a panic is
 //!   the function's error, not the stack's), inside a span carrying the request id, with a `REPORT` line; it is the
 //!   [`FunctionInvoker`] other services are handed;
+//! - [`events`] runs asynchronous invocations (S3 notifications, EventBridge targets) durably, with Lambda's
+//!   retries, dead-letter queues and destinations;
 //! - [`runtime_api`] emulates the Lambda Runtime API, so unchanged `bootstrap` binaries run (and are timed) here.
 
 pub mod decl;
+pub mod events;
 pub mod runtime_api;
 
-pub use decl::{Env, EnvError, FunctionDecl};
+pub use decl::{AsyncConfig, Destination, Env, EnvError, FunctionDecl};
+pub use events::AsyncInvoker;
 pub use local_core::invoke::{FunctionError, FunctionInvoker};
 
-use local_core::BoxFuture;
+use local_core::{BoxFuture, Identity};
 use serde_json::Value;
 use std::{collections::BTreeMap, sync::Arc, time::Instant};
 use tracing::Instrument;
@@ -35,12 +39,17 @@ pub struct Function {
 
 /// The stack's functions, by logical id.
 pub struct Lambda {
+    identity: Identity,
     functions: BTreeMap<String, Function>,
 }
 
 impl Lambda {
-    pub fn new(functions: impl IntoIterator<Item = Function>) -> Self {
-        Self { functions: functions.into_iter().map(|f| (f.decl.logical_id.clone(), f)).collect() }
+    pub fn new(identity: Identity, functions: impl IntoIterator<Item = Function>) -> Self {
+        Self { identity, functions: functions.into_iter().map(|f| (f.decl.logical_id.clone(), f)).collect() }
+    }
+
+    pub fn identity(&self) -> &Identity {
+        &self.identity
     }
 
     pub fn function(&self, logical_id: &str) -> Option<&Function> {
@@ -113,7 +122,10 @@ mod tests {
 
     #[tokio::test]
     async fn a_panicking_handler_is_a_function_error_not_a_crash() {
-        let lambda = Lambda::new([Function { decl: decl("F"), handler_name: "x", handler: Arc::new(Panics) }]);
+        let lambda = Lambda::new(
+            Identity::default(),
+            [Function { decl: decl("F"), handler_name: "x", handler: Arc::new(Panics) }],
+        );
         let e = lambda.invoke("F", "r", Value::Null).await.unwrap_err();
         assert_eq!(e.error_type, "Runtime.ExitError");
         assert_eq!(lambda.invoke("G", "r", Value::Null).await.unwrap_err().error_type, "ResourceNotFoundException");

@@ -8,7 +8,7 @@ use axum::{body::Body, extract::Request, response::Response};
 use http::StatusCode;
 use local_core::{
     BoxFuture,
-    endpoint::{CallContext, Service},
+    endpoint::{CallContext, Service, Signatures},
     protocol::{
         AwsError,
         json::{self, BodyError, JSON_1_0},
@@ -79,6 +79,12 @@ impl Service for StepFunctionsApi {
 
     fn signing_names(&self) -> &'static [&'static str] {
         &["states"]
+    }
+
+    /// Unsigned calls are taken (from loopback only, see [`StepFunctionsApi::answer`]): `local executions` and
+    /// scripts with plain HTTP drive executions; a signed call must carry a valid signature.
+    fn signatures(&self) -> Signatures {
+        Signatures::IfPresent
     }
 
     fn serve(&self, request: Request<Body>, ctx: CallContext) -> BoxFuture<'_, Response> {
