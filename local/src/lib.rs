@@ -3,7 +3,8 @@
 //! This crate is the composition root. Each emulated AWS service is a crate of its own under `local/`, depending
 //! only on `local-core` (ARNs, identity, wire protocols, the traits services reach each other through) and
 //! `local-template` (`template.yaml`, the same file `sam deploy` uses, so local and cloud cannot drift apart):
-//! `local-lambda` (functions), `local-apigw` (the HTTP API and its JWT authorizer), `local-sfn` (Step Functions).
+//! `local-lambda` (functions), `local-apigw` (the HTTP API and its JWT authorizer), `local-sfn` (Step Functions),
+//! `local-ses` (SES v2 and the outbox).
 //! Here they are wired together:
 //! - [`registry`] maps each function's binary to the handler that binary runs on Lambda, wired to local adapters
 //!   (SQLite instead of DynamoDB);
@@ -15,7 +16,7 @@
 //! - logs are JSON lines with the request id, written by the `telemetry` crate the functions use on AWS too.
 //!
 //! The `local` binary (`src/main.rs`) is the command line over these: `up`, `token`, `invoke`, `routes`,
-//! `resources`, `states validate|run` (a definition on its own, Tasks mocked) and
+//! `resources`, `outbox list|show`, `states validate|run` (a definition on its own, Tasks mocked) and
 //! `executions start|list|describe|history`.
 
 pub mod registry;
@@ -28,4 +29,4 @@ pub use stack::{Stack, StackConfig, StackError};
 /// The local identity provider (`local token`, and the tests' tokens).
 pub use local_apigw::auth;
 /// The service crates, for the CLI and the tests.
-pub use {local_apigw, local_core, local_lambda, local_sfn, local_template};
+pub use {local_apigw, local_core, local_lambda, local_ses, local_sfn, local_template};

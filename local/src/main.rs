@@ -38,6 +38,10 @@ struct Cli {
     /// The secret key the emulated AWS services check signatures with (`up`).
     #[arg(long, global = true, default_value = "test")]
     secret_access_key: String,
+    /// Seconds before an asynchronous invocation's first retry; the second waits twice as long (`up`). Lambda
+    /// waits a minute; shorten it to see retries and dead letters quickly.
+    #[arg(long, global = true, default_value_t = 60.0, value_parser = parse_delay)]
+    async_retry_delay_seconds: f64,
     #[command(subcommand)]
     command: Option<Command>,
 }
@@ -72,6 +76,17 @@ enum Command {
     /// Start and inspect executions of the template's state machines on the running stack (`--host`/`--port`).
     #[command(subcommand)]
     Executions(ExecutionsCommand),
+    /// The emails SES accepted, in the data directory's outbox.
+    #[command(subcommand)]
+    Outbox(OutboxCommand),
+}
+
+#[derive(Subcommand)]
+enum OutboxCommand {
+    /// One JSON object per message, newest first: id, from, to, subject, date (and cc, bcc, size, …).
+    List,
+    /// The message itself, as the RFC 5322 (.eml) text SES accepted.
+    Show { id: String },
 }
 
 #[derive(Subcommand)]
@@ -146,6 +161,8 @@ async fn run(cli: Cli) -> Result<ExitCode, Box<dyn std::error::Error>> {
             access_key_id: cli.access_key_id.clone(),
             secret_access_key: cli.secret_access_key.clone(),
         },
+        async_retry_delay: std::time::Duration::from_secs_f64(cli.async_retry_delay_seconds),
+        extra_handlers: Default::default(),
     };
     match cli.command.unwrap_or(Command::Up) {
         Command::Up => {
@@ -227,11 +244,33 @@ async fn run(cli: Cli) -> Result<ExitCode, Box<dyn std::error::Error>> {
             print_json(&serde_json::json!({"resources": local::resources::describe(&template, &endpoint)?}))?;
             Ok(ExitCode::SUCCESS)
         }
+        Command::Outbox(command) => {
+            let outbox = local::local_ses::Outbox::open(&config.data_dir)?;
+            match command {
+                OutboxCommand::List => {
+                    for envelope in outbox.list()? {
+                        println!("{}", serde_json::to_string(&envelope)?);
+                    }
+                }
+                OutboxCommand::Show { id } => {
+                    use std::io::Write;
+                    std::io::stdout().write_all(&outbox.show(&id)?)?;
+                }
+            }
+            Ok(ExitCode::SUCCESS)
+        }
         Command::States(command) => states_command(command).await,
         Command::Executions(command) => {
             let client = SfnClient { base: format!("http://{}:{}", cli.host, cli.port), http: reqwest::Client::new() };
             executions_command(&client, &config, command).await
         }
+    }
+}
+
+fn parse_delay(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(v) if (0.0..=3600.0).contains(&v) => Ok(v),
+        _ => Err(format!("`{s}` is not a number of seconds between 0 and 3600")),
     }
 }
 

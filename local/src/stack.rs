@@ -6,15 +6,17 @@ use crate::registry::{self, Adapters, BuildError};
 use local_adapters::LocalStore;
 use local_apigw::{HttpApi, LocalIdp, gateway::HttpApiError};
 use local_core::{Credentials, Identity, endpoint::Service, files};
-use local_lambda::{Function, FunctionDecl, FunctionError, Lambda};
+use local_lambda::{Function, FunctionDecl, FunctionError, Handler, Lambda};
 use local_sfn::{
     Executions, Machine, MachineError, StateMachineDecl, api::StepFunctionsApi, executions::ExecutionError,
 };
 use local_template::{SecretSource, Template, TemplateError};
 use serde_json::Value;
 use std::{
+    collections::BTreeMap,
     path::{Path, PathBuf},
     sync::Arc,
+    time::Duration,
 };
 
 #[derive(Debug, Clone)]
@@ -23,12 +25,34 @@ pub struct StackConfig {
     pub data_dir: PathBuf,
     /// The access key and secret the services accept (SigV4); `test` / `test` by default.
     pub credentials: Credentials,
+    /// The wait before an asynchronous invocation's first retry (the second waits twice as long): a minute on
+    /// Lambda, shortened for tests and demos.
+    pub async_retry_delay: Duration,
+    /// Handlers for binaries the registry does not know, by binary name: for a program (or a test) that embeds the
+    /// stack with functions of its own.
+    pub extra_handlers: ExtraHandlers,
 }
 
 impl StackConfig {
-    /// A stack over `template` and `data_dir` with the default credentials.
+    /// A stack over `template` and `data_dir` with the default credentials and Lambda's retry delays.
     pub fn new(template: impl Into<PathBuf>, data_dir: impl Into<PathBuf>) -> Self {
-        Self { template: template.into(), data_dir: data_dir.into(), credentials: Credentials::default() }
+        Self {
+            template: template.into(),
+            data_dir: data_dir.into(),
+            credentials: Credentials::default(),
+            async_retry_delay: Duration::from_secs(60),
+            extra_handlers: ExtraHandlers::default(),
+        }
+    }
+}
+
+/// Handlers added to the registry by binary name.
+#[derive(Clone, Default)]
+pub struct ExtraHandlers(pub BTreeMap<String, Arc<dyn Handler>>);
+
+impl std::fmt::Debug for ExtraHandlers {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list().entries(self.0.keys()).finish()
     }
 }
 
@@ -58,6 +82,8 @@ pub enum StackError {
     StateMachine(#[from] MachineError),
     #[error("resuming executions: {0}")]
     Executions(#[from] ExecutionError),
+    #[error("SES: {0}")]
+    Ses(#[from] local_ses::SesError),
 }
 
 /// Local secrets for `{{resolve:secretsmanager:…}}`: generated once per data directory.
@@ -89,6 +115,7 @@ pub struct Stack {
     lambda: Arc<Lambda>,
     http_api: HttpApi,
     executions: Arc<Executions>,
+    ses: local_ses::Ses,
     /// The AWS services on the endpoint, each claiming its own requests.
     services: Vec<Arc<dyn Service>>,
 }
@@ -118,6 +145,10 @@ impl Stack {
 
         let mut functions = Vec::new();
         for decl in FunctionDecl::read_all(&template)? {
+            if let Some(handler) = config.extra_handlers.0.get(&decl.binary) {
+                functions.push(Function { decl, handler_name: "(embedded)", handler: handler.clone() });
+                continue;
+            }
             let binary = registry::binary(&decl.binary).ok_or_else(|| StackError::UnknownBinary {
                 function: decl.logical_id.clone(),
                 binary: decl.binary.clone(),
@@ -133,9 +164,11 @@ impl Stack {
             .iter()
             .map(|decl| Machine::load(decl, &identity))
             .collect::<Result<Vec<_>, _>>()?;
-        let executions = Executions::new(&config.data_dir, identity, machines, lambda.clone());
-        let services: Vec<Arc<dyn Service>> = vec![Arc::new(StepFunctionsApi(executions.clone()))];
-        Ok(Arc::new(Self { config, template, store, lambda, http_api, executions, services }))
+        let executions = Executions::new(&config.data_dir, identity.clone(), machines, lambda.clone());
+        let ses = local_ses::Ses::open(&config.data_dir, &template, identity)?;
+        let services: Vec<Arc<dyn Service>> =
+            vec![Arc::new(StepFunctionsApi(executions.clone())), Arc::new(ses.clone())];
+        Ok(Arc::new(Self { config, template, store, lambda, http_api, executions, ses, services }))
     }
 
     pub fn config(&self) -> &StackConfig {
@@ -174,6 +207,11 @@ impl Stack {
 
     pub fn executions(&self) -> &Arc<Executions> {
         &self.executions
+    }
+
+    /// SES: verified identities and the outbox.
+    pub fn ses(&self) -> &local_ses::Ses {
+        &self.ses
     }
 
     pub fn services(&self) -> &[Arc<dyn Service>] {

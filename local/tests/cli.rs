@@ -4,52 +4,20 @@
 
 use serde_json::Value;
 use std::{
-    io::{BufRead, BufReader, Read, Write},
+    io::{Read, Write},
     net::TcpStream,
     path::{Path, PathBuf},
-    process::{Child, Command, Stdio},
+    process::Command,
 };
 
-fn local() -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_local"));
-    c.current_dir(repo());
-    c
-}
+mod common;
 
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
-}
+use common::{local, repo, up};
 
 fn token(data: &Path, user: &str) -> String {
     let out = local().args(["token", user, "--email", "u@example.com", "--data-dir"]).arg(data).output().unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     String::from_utf8(out.stdout).unwrap().trim().to_owned()
-}
-
-/// Starts `local up --port 0` and returns the child and its address.
-#[allow(clippy::zombie_processes, reason = "the caller owns the child: every test kills and waits for it")]
-fn up(data: &Path) -> (Child, String) {
-    let mut child = local()
-        .args(["up", "--port", "0", "--data-dir"])
-        .arg(data)
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut stderr = BufReader::new(child.stderr.take().unwrap());
-    let mut line = String::new();
-    loop {
-        line.clear();
-        if stderr.read_line(&mut line).unwrap_or(0) == 0 {
-            let status = child.wait();
-            panic!("local up exited before listening: {status:?}");
-        }
-        if let Some(rest) = line.strip_prefix("local stack: http://") {
-            let addr = rest.split_whitespace().next().unwrap().to_owned();
-            std::thread::spawn(move || std::io::copy(&mut stderr, &mut std::io::sink()));
-            return (child, addr);
-        }
-    }
 }
 
 /// A minimal HTTP/1.1 exchange, so this test needs no client library: returns (status, body).

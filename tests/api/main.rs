@@ -6,4 +6,6 @@ mod defects;
 mod executions;
 mod gateway;
 mod profile;
+mod sdk_ses;
+mod sdk_sfn;
 mod tasks;

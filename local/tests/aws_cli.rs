@@ -1,0 +1,99 @@
+//! The emulated AWS services as a user drives them: the AWS CLI against `local up` with nothing but
+//! `--endpoint-url` (and the `test`/`test` credentials `local up` prints), then the stack's own commands that read
+//! what the services stored (`local outbox`, `local resources`). Skipped, with a note, where `aws` is not
+//! installed; the SDK tests in `tests/` cover the same protocols either way.
+
+mod common;
+
+use common::{local, up};
+use serde_json::Value;
+use std::process::{Command, Output};
+
+fn aws_installed() -> bool {
+    let found = Command::new("aws").arg("--version").output().is_ok_and(|o| o.status.success());
+    if !found {
+        eprintln!("note: `aws` is not on PATH; skipping the AWS CLI checks");
+    }
+    found
+}
+
+/// `aws <args> --endpoint-url http://<addr>` with the local stack's credentials.
+fn aws(addr: &str, args: &[&str]) -> Output {
+    Command::new("aws")
+        .args(args)
+        .args(["--endpoint-url", &format!("http://{addr}")])
+        .envs([("AWS_ACCESS_KEY_ID", "test"), ("AWS_SECRET_ACCESS_KEY", "test"), ("AWS_DEFAULT_REGION", "us-east-1")])
+        .env_remove("AWS_PROFILE")
+        .output()
+        .unwrap()
+}
+
+fn ok(out: Output) -> String {
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout).unwrap()
+}
+
+#[test]
+fn sesv2_send_email_lands_in_the_outbox_that_local_outbox_lists_and_shows() {
+    if !aws_installed() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let (mut child, addr) = up(dir.path());
+    let sent: Value = serde_json::from_str(&ok(aws(
+        &addr,
+        &[
+            "sesv2",
+            "send-email",
+            "--from-email-address",
+            "noreply@example.com",
+            "--destination",
+            "ToAddresses=carol@example.com",
+            "--content",
+            r#"{"Simple": {"Subject": {"Data": "Weekly report"}, "Body": {"Text": {"Data": "All tasks done."}}}}"#,
+        ],
+    )))
+    .unwrap();
+    let id = sent["MessageId"].as_str().unwrap().to_owned();
+    let rejected = aws(
+        &addr,
+        &[
+            "sesv2",
+            "send-email",
+            "--from-email-address",
+            "someone@else.test",
+            "--destination",
+            "ToAddresses=carol@example.com",
+            "--content",
+            r#"{"Simple": {"Subject": {"Data": "x"}, "Body": {"Text": {"Data": "y"}}}}"#,
+        ],
+    );
+    assert!(!rejected.status.success());
+    assert!(String::from_utf8_lossy(&rejected.stderr).contains("MessageRejected"));
+    child.kill().unwrap();
+    child.wait().unwrap();
+
+    let listed = ok(local().args(["outbox", "list", "--data-dir"]).arg(dir.path()).output().unwrap());
+    let lines: Vec<Value> = listed.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(lines.len(), 1, "{listed}");
+    assert_eq!(lines[0]["id"], id.as_str());
+    assert_eq!(lines[0]["from"], "noreply@example.com");
+    assert_eq!(lines[0]["subject"], "Weekly report");
+    assert!(lines[0]["date"].is_string() && lines[0]["to"].to_string().contains("carol@example.com"));
+    let shown = ok(local().args(["outbox", "show", &id, "--data-dir"]).arg(dir.path()).output().unwrap());
+    assert!(shown.contains("Subject: Weekly report") && shown.contains("All tasks done."), "{shown}");
+    let hostile = local().args(["outbox", "show", "../../etc/passwd", "--data-dir"]).arg(dir.path()).output().unwrap();
+    assert!(!hostile.status.success() && hostile.stdout.is_empty());
+}
+
+#[test]
+fn local_resources_lists_every_template_resource_with_names_urls_and_arns() {
+    let out = ok(local().args(["resources", "--port", "4566"]).output().unwrap());
+    let v: Value = serde_json::from_str(&out).unwrap();
+    let all = v["resources"].as_array().unwrap();
+    let find = |id: &str| all.iter().find(|r| r["logicalId"] == id).unwrap_or_else(|| panic!("{id}: {out}"));
+    assert_eq!(find("UploadsBucket")["type"], "AWS::S3::Bucket");
+    assert!(find("DeadLetterQueue")["url"].as_str().unwrap().starts_with("http://127.0.0.1:4566/123456789012/"));
+    assert_eq!(find("SenderIdentity")["arn"], "arn:aws:ses:us-east-1:123456789012:identity/noreply@example.com");
+    assert_eq!(find("TasksTable")["arn"], "arn:aws:dynamodb:us-east-1:123456789012:table/TasksTable");
+}
