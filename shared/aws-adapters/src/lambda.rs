@@ -18,6 +18,8 @@
 //! `AWS_REGION` and the credential variables); the HTTP client and credentials are resolved on first use.
 
 use crate::dynamo::{DynamoProfiles, DynamoTasks};
+#[cfg(feature = "s3")]
+use crate::s3::{S3Addressing, S3Objects};
 use aws_config::{BehaviorVersion, SdkConfig};
 
 /// The log level (or a full `tracing` filter such as `info,aws_smithy_runtime=warn`); `info` when unset.
@@ -26,6 +28,10 @@ pub const LOG_LEVEL_ENV: &str = "LOG_LEVEL";
 pub const TASKS_TABLE_ENV: &str = "TASKS_TABLE";
 /// The users table's name, from `template.yaml`.
 pub const USERS_TABLE_ENV: &str = "USERS_TABLE";
+
+/// `true` or `1` when S3 requests must name the bucket in the path rather than the host: for a local endpoint
+/// (`AWS_ENDPOINT_URL_S3` at an IP address). Unset, empty, `false` or `0`: virtual-hosted, as on AWS.
+pub const S3_FORCE_PATH_STYLE_ENV: &str = "S3_FORCE_PATH_STYLE";
 
 /// The key that seals list page tokens (`list-tasks`).
 pub const PAGE_TOKEN_SECRET_ENV: &str = "PAGE_TOKEN_SECRET";
@@ -37,6 +43,8 @@ pub enum EnvError {
     Missing(String),
     #[error("the environment variable `{0}` is not valid UTF-8")]
     NotUnicode(String),
+    #[error("the environment variable `{name}` is `{value}`; expected {expected}")]
+    Unexpected { name: String, value: String, expected: &'static str },
 }
 
 /// JSON log lines on stdout, one per event, with the level from [`LOG_LEVEL_ENV`]. Each line carries the current
@@ -115,6 +123,25 @@ pub fn profiles_from_env(config: &SdkConfig) -> Result<DynamoProfiles, lambda_ru
     Ok(DynamoProfiles::new(aws_sdk_dynamodb::Client::new(config), required_env(USERS_TABLE_ENV)?))
 }
 
+/// Objects on S3, addressed as [`S3_FORCE_PATH_STYLE_ENV`] says.
+#[cfg(feature = "s3")]
+pub fn objects_from_env(config: &SdkConfig) -> Result<S3Objects, lambda_runtime::Error> {
+    Ok(S3Objects::new(config, s3_addressing(std::env::var(S3_FORCE_PATH_STYLE_ENV).ok().as_deref())?))
+}
+
+#[cfg(feature = "s3")]
+fn s3_addressing(value: Option<&str>) -> Result<S3Addressing, EnvError> {
+    match value.map(str::trim) {
+        None | Some("" | "false" | "0") => Ok(S3Addressing::VirtualHosted),
+        Some("true" | "1") => Ok(S3Addressing::PathStyle),
+        Some(other) => Err(EnvError::Unexpected {
+            name: S3_FORCE_PATH_STYLE_ENV.to_owned(),
+            value: other.to_owned(),
+            expected: "`true`, `1`, `false`, `0` or nothing",
+        }),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -123,6 +150,17 @@ mod tests {
     fn a_handler_error_becomes_a_diagnostic_with_its_error_type() {
         let d = diagnostic(("Retryable", "the store is unavailable".to_owned()));
         assert_eq!((d.error_type.as_str(), d.error_message.as_str()), ("Retryable", "the store is unavailable"));
+    }
+
+    #[cfg(feature = "s3")]
+    #[test]
+    fn s3_path_style_is_chosen_only_by_an_explicit_true() {
+        assert_eq!(s3_addressing(None).unwrap(), S3Addressing::VirtualHosted);
+        assert_eq!(s3_addressing(Some("false")).unwrap(), S3Addressing::VirtualHosted);
+        assert_eq!(s3_addressing(Some("1")).unwrap(), S3Addressing::PathStyle);
+        assert_eq!(s3_addressing(Some("true")).unwrap(), S3Addressing::PathStyle);
+        let err = s3_addressing(Some("yes")).unwrap_err();
+        assert!(err.to_string().contains("`S3_FORCE_PATH_STYLE` is `yes`"), "{err}");
     }
 
     #[test]

@@ -1,5 +1,6 @@
-//! A `moto_server` to test against (cargo feature `moto`): a local emulator of the DynamoDB protocol, so the
-//! adapter's requests, conditions and error shapes are exercised for real without an AWS account.
+//! A `moto_server` to test against (cargo feature `moto`): a local emulator of the DynamoDB, S3, SQS and SES
+//! protocols, so the adapters' requests, conditions and error shapes are exercised for real without an AWS account.
+//! [`MotoServer::client`] is a DynamoDB client; [`MotoServer::sdk_config`] configures any other SDK client.
 //!
 //! ```no_run
 //! # async fn demo() {
@@ -17,7 +18,7 @@
 
 use crate::dynamo::schema::*;
 use aws_sdk_dynamodb::Client;
-use aws_sdk_dynamodb::config::{BehaviorVersion, Credentials, Region};
+use aws_sdk_dynamodb::config::{BehaviorVersion, Credentials, Region, SharedCredentialsProvider};
 use aws_sdk_dynamodb::error::BuildError;
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection, ProjectionType,
@@ -125,6 +126,18 @@ wait "$server""#;
             .endpoint_url(&self.endpoint)
             .build();
         Client::from_conf(config)
+    }
+
+    /// The SDK configuration for this server (region us-east-1, static test credentials, its endpoint), to build
+    /// any service's client from: `S3Objects::new(&moto.sdk_config(), S3Addressing::PathStyle)`. As with
+    /// [`MotoServer::client`], one client per tokio runtime.
+    pub fn sdk_config(&self) -> aws_config::SdkConfig {
+        aws_config::SdkConfig::builder()
+            .behavior_version(BehaviorVersion::latest())
+            .region(Region::new("us-east-1"))
+            .credentials_provider(SharedCredentialsProvider::new(Credentials::new("testing", "testing", None, None, "moto")))
+            .endpoint_url(&self.endpoint)
+            .build()
     }
 
     fn wait_until_answering(&mut self, addr: SocketAddr) -> Result<(), WaitFailed> {

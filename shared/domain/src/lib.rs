@@ -5,16 +5,23 @@
 //! - [`task`] and [`profile`]: newtypes that parse (`Title::parse`, `Status::parse`, `Email::parse`, …); once a value
 //!   exists it is valid, so no handler can forget a check.
 //! - [`page`]: list limits and the signed, owner-bound page token that makes `next` unforgeable.
-//! - [`ports`]: one trait per capability (`TaskGet`, `TaskPut`, …), so a function takes only what its IAM policy
-//!   allows it to do.
+//! - [`object`], [`message`], [`mail`]: the names and contents of objects (bucket, key, content type, presigned
+//!   requests), queue messages and mail, parsed under the rules of the services that carry them.
+//! - [`ports`]: one trait per capability (`TaskGet`, `TaskPut`, …, `ObjectGet`, `MessageSend`, `MailSend`), so a
+//!   function takes only what its IAM policy allows it to do.
 //! - [`service`]: the operations the functions call; each takes its ports and the caller.
-//! - [`error`]: errors by meaning ([`Error`]); the HTTP layer maps them to statuses in exactly one place.
+//! - [`error`]: errors by meaning ([`Error`]); the HTTP layer maps them to statuses in exactly one place. Stores
+//!   report [`StoreError`]; objects, queues and mail report [`ServiceError`].
 //!
-//! Nothing here knows about AWS, HTTP or SQL.
+//! Nothing here calls AWS, HTTP or SQL. Where a value must obey a service's rules (a bucket name, a queue URL, a
+//! message size), the rules are written down here, so that a value that parses is one the service accepts.
 
 #[cfg(feature = "contract")]
 pub mod contract;
 pub mod error;
+pub mod mail;
+pub mod message;
+pub mod object;
 pub mod page;
 pub mod ports;
 pub mod profile;
@@ -22,7 +29,7 @@ pub mod service;
 pub mod task;
 pub mod user;
 
-pub use error::{Error, StoreError};
+pub use error::{Error, ServiceError, StoreError};
 pub use page::{Limit, Page, PageKey, PageToken, WeakPageKey};
 pub use profile::{DisplayName, Email, Profile, ProfilePatch};
 pub use task::{Description, NewTask, Status, Task, TaskId, TaskPatch, Title, Version};

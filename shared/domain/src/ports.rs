@@ -4,8 +4,17 @@
 //! - reads and writes are scoped to one owner; no call can touch another owner's items;
 //! - a list reads at most `fetch` items (page size + 1), whatever else the store holds;
 //! - conditional writes are atomic: two writers with the same `If-Match` cannot both succeed.
+//!
+//! Objects, messages and mail have ports of the same shape, one per IAM action they need (`s3:GetObject`,
+//! `s3:PutObject`, `s3:DeleteObject`, presigning — which needs the action it presigns —, `sqs:SendMessage`,
+//! `ses:SendEmail`), and fail with [`ServiceError`]. Their adapters (S3, SQS, SES v2 on AWS; the local stack's
+//! services speak the same protocols) take the bucket, queue or sender on every call, because one function may
+//! use several (an upload bucket and a renditions bucket).
 
-use crate::{Profile, ProfilePatch, Status, StoreError, Task, TaskId, TaskPatch, Timestamp, UserId, Version};
+use crate::mail::{RawMail, SimpleMail};
+use crate::message::{Message, MessageId, QueueUrl};
+use crate::object::{BucketName, ContentType, ETag, Expiry, NewObject, Object, ObjectKey, PresignedRequest};
+use crate::{Profile, ProfilePatch, ServiceError, Status, StoreError, Task, TaskId, TaskPatch, Timestamp, UserId, Version};
 use std::future::Future;
 
 /// Which slice of an owner's tasks to read, newest first.
@@ -72,6 +81,67 @@ pub trait ProfileUpdate: Send + Sync {
         patch: &ProfilePatch,
         now: Timestamp,
     ) -> impl Future<Output = Result<Profile, StoreError>> + Send;
+}
+
+pub trait ObjectGet: Send + Sync {
+    /// The object's bytes, content type, metadata and entity tag; `Ok(None)` when there is no object at `key`.
+    /// [`ServiceError::NotFound`] when the *bucket* does not exist. Reads the whole object into memory.
+    ///
+    /// A store that hides what exists from callers who may not list the bucket (S3, without `s3:ListBucket`)
+    /// reports a missing object as [`ServiceError::AccessDenied`] instead of `None`: grant listing where `None`
+    /// must be told from a denial.
+    fn get_object(&self, bucket: &BucketName, key: &ObjectKey) -> impl Future<Output = Result<Option<Object>, ServiceError>> + Send;
+}
+
+pub trait ObjectPut: Send + Sync {
+    /// Stores `object` at `key`, replacing whatever was there, and returns the new entity tag.
+    fn put_object(&self, bucket: &BucketName, key: &ObjectKey, object: NewObject) -> impl Future<Output = Result<ETag, ServiceError>> + Send;
+}
+
+pub trait ObjectDelete: Send + Sync {
+    /// Removes the object at `key`. Deleting an absent object succeeds (as on S3), so a retried delete is harmless.
+    fn delete_object(&self, bucket: &BucketName, key: &ObjectKey) -> impl Future<Output = Result<(), ServiceError>> + Send;
+}
+
+/// Presigned requests: made locally from the signer's credentials, without a call to the store, so nothing is
+/// checked until the request is used (an absent bucket or object, or a signer who lacks the right, fails then).
+/// The signer's credentials must allow the presigned action (`s3:PutObject`, `s3:GetObject`), and must outlive
+/// `expiry`: a URL signed with a Lambda function's temporary credentials dies with them, whatever it says.
+pub trait ObjectPresign: Send + Sync {
+    /// A `PUT` of exactly `content_length` bytes of `content_type` to `key`, valid for `expiry`. Both are signed
+    /// headers of the request: an upload of another type or size is refused by the store.
+    fn presign_put(
+        &self,
+        bucket: &BucketName,
+        key: &ObjectKey,
+        content_type: &ContentType,
+        content_length: u64,
+        expiry: Expiry,
+    ) -> impl Future<Output = Result<PresignedRequest, ServiceError>> + Send;
+
+    /// A `GET` of `key`, valid for `expiry`.
+    fn presign_get(
+        &self,
+        bucket: &BucketName,
+        key: &ObjectKey,
+        expiry: Expiry,
+    ) -> impl Future<Output = Result<PresignedRequest, ServiceError>> + Send;
+}
+
+pub trait MessageSend: Send + Sync {
+    /// Sends `message` to `queue` and returns the id the queue gave it. [`ServiceError::NotFound`] when the queue
+    /// does not exist.
+    fn send_message(&self, queue: &QueueUrl, message: &Message) -> impl Future<Output = Result<MessageId, ServiceError>> + Send;
+}
+
+/// Sending mail. Both forms fail with [`ServiceError::MailRejected`] when the service refuses the message (on SES:
+/// an unverified sender, or any recipient but verified ones while the account is in the sandbox).
+pub trait MailSend: Send + Sync {
+    /// Sends a complete RFC 5322 message to its envelope's recipients; returns the service's message id.
+    fn send_raw(&self, mail: &RawMail) -> impl Future<Output = Result<MessageId, ServiceError>> + Send;
+
+    /// Sends a message the service composes from a subject and a text and/or HTML body (UTF-8).
+    fn send_simple(&self, mail: &SimpleMail) -> impl Future<Output = Result<MessageId, ServiceError>> + Send;
 }
 
 /// A tasks store and a profiles store as one value offering every port, by delegation: what the store contract
