@@ -6,6 +6,7 @@
 //! `local-lambda` (functions), `local-apigw` (the HTTP API and its JWT authorizer), `local-sfn` (Step Functions),
 //! `local-ses` (SES v2 and the outbox).
 //! Here they are wired together:
+//! - [`adapters`] are the domain's object, message and mail ports on the emulated services, in-process;
 //! - [`registry`] maps each function's binary to the handler that binary runs on Lambda, wired to local adapters
 //!   (SQLite instead of DynamoDB);
 //! - [`stack`] builds every service from a template and a data directory and hands each the others it needs as
@@ -19,6 +20,7 @@
 //! `resources`, `outbox list|show`, `states validate|run` (a definition on its own, Tasks mocked) and
 //! `executions start|list|describe|history`.
 
+pub mod adapters;
 pub mod registry;
 pub mod resources;
 pub mod server;

@@ -1,0 +1,100 @@
+//! The domain's service ports on the local stack's own emulated services, called in-process: what a function's
+//! handler gets locally where on AWS it gets `aws-adapters` (`SesMail`, `SqsMessages`, `S3Objects`). Going
+//! through the services' own APIs (not around them) is what makes a local send behave as a real one: the same
+//! sender verification, the same limits, the same outbox.
+
+use domain::{
+    ServiceError,
+    mail::{MailBody, RawMail, SimpleMail},
+    message::MessageId,
+    ports::MailSend,
+};
+use local_core::protocol::AwsError;
+use local_ses::{Ses, SesError, SimpleEmail};
+
+/// What a service's refusal means for the caller, by its AWS status: a 4xx is the request's fault (sending it
+/// again fails again), a 5xx the service's (worth retrying).
+fn service_error(e: SesError) -> ServiceError {
+    let rejected = matches!(e, SesError::NotVerified { .. });
+    let status = e.status();
+    let source = Box::new(e);
+    if rejected {
+        ServiceError::MailRejected(source)
+    } else if status.is_server_error() {
+        ServiceError::Unavailable(source)
+    } else {
+        ServiceError::InvalidInput(source)
+    }
+}
+
+/// [`MailSend`] on the local SES.
+#[derive(Clone)]
+pub struct LocalMail(pub Ses);
+
+impl MailSend for LocalMail {
+    async fn send_raw(&self, mail: &RawMail) -> Result<MessageId, ServiceError> {
+        let to: Vec<String> = mail.to().as_slice().iter().map(|a| a.as_str().to_owned()).collect();
+        let id = self.0.send_raw(mail.from().as_str(), &to, mail.message().to_vec()).await.map_err(service_error)?;
+        Ok(MessageId::new(id.to_string()))
+    }
+
+    async fn send_simple(&self, mail: &SimpleMail) -> Result<MessageId, ServiceError> {
+        let email = SimpleEmail {
+            from: mail.from.as_str().to_owned(),
+            to: mail.to.as_slice().iter().map(|a| a.as_str().to_owned()).collect(),
+            subject: mail.subject.as_str().to_owned(),
+            text: mail.body.text().map(str::to_owned),
+            html: mail.body.html().map(str::to_owned),
+            ..Default::default()
+        };
+        let id = self.0.send_simple(email).await.map_err(service_error)?;
+        Ok(MessageId::new(id.to_string()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use domain::mail::{MailAddress, Recipients, Subject};
+    use local_template::{NoSecrets, Template};
+    use std::sync::Arc;
+
+    fn ses(dir: &std::path::Path) -> Ses {
+        let text = "Resources:\n  Sender:\n    Type: AWS::SES::EmailIdentity\n    Properties: {EmailIdentity: noreply@example.com}\n";
+        let template = Template::parse(text, Arc::new(NoSecrets)).unwrap();
+        Ses::open(dir, &template, Default::default()).unwrap()
+    }
+
+    fn mail(from: &str) -> SimpleMail {
+        SimpleMail {
+            from: MailAddress::parse(from).unwrap(),
+            to: Recipients::one(MailAddress::parse("alice@example.com").unwrap()),
+            subject: Subject::parse("Your invoice").unwrap(),
+            body: MailBody::Text("Attached.".into()),
+        }
+    }
+
+    #[tokio::test]
+    async fn mail_sent_through_the_port_is_in_the_outbox_and_an_unverified_sender_is_rejected() {
+        let dir = tempfile::tempdir().unwrap();
+        let port = LocalMail(ses(dir.path()));
+        let id = port.send_simple(&mail("noreply@example.com")).await.unwrap();
+        let eml = String::from_utf8(port.0.outbox().show(id.as_str()).unwrap()).unwrap();
+        assert!(eml.contains("Subject: Your invoice"), "{eml}");
+        let e = port.send_simple(&mail("other@example.com")).await.unwrap_err();
+        assert!(matches!(e, ServiceError::MailRejected(_)) && !e.is_retryable(), "{e:?}");
+    }
+
+    #[tokio::test]
+    async fn a_raw_message_goes_to_its_envelope_recipients_byte_for_byte() {
+        let dir = tempfile::tempdir().unwrap();
+        let port = LocalMail(ses(dir.path()));
+        let bytes = b"From: noreply@example.com\r\nTo: alice@example.com\r\nSubject: raw\r\n\r\nhi\r\n".to_vec();
+        let to = Recipients::one(MailAddress::parse("bob@example.com").unwrap());
+        let raw = RawMail::new(MailAddress::parse("noreply@example.com").unwrap(), to, bytes.clone()).unwrap();
+        let id = port.send_raw(&raw).await.unwrap();
+        assert_eq!(port.0.outbox().show(id.as_str()).unwrap(), bytes);
+        let envelope = port.0.outbox().envelope(id.as_str()).unwrap();
+        assert!(serde_json::to_string(&envelope).unwrap().contains("bob@example.com"));
+    }
+}
