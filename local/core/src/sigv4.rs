@@ -211,6 +211,69 @@ pub fn verify(
     if same { Ok(()) } else { Err(SigV4Error::Mismatch) }
 }
 
+/// What a presigned URL is for.
+#[derive(Debug, Clone)]
+pub struct PresignRequest<'a> {
+    pub method: &'a str,
+    /// `scheme://host[:port]`, as the client will call it (the host is signed).
+    pub endpoint: &'a str,
+    /// The path, not yet encoded (`/bucket/key with spaces`); S3 encodes each segment once.
+    pub path: &'a str,
+    /// Headers the client must send with these exact values (`content-type`, `content-length`), lower case.
+    pub headers: &'a [(&'a str, String)],
+    pub region: &'a str,
+    pub service: &'a str,
+    pub expires_in: Duration,
+}
+
+/// A presigned URL (SigV4 query authentication, `UNSIGNED-PAYLOAD`), as the SDKs' presigners make them: anyone
+/// holding it may make that one request, with those headers, until it expires.
+pub fn presign(req: &PresignRequest<'_>, credentials: &Credentials, now: SystemTime) -> String {
+    let secs = now.duration_since(UNIX_EPOCH).unwrap_or_default().as_secs();
+    let amz_date = format_amz_date(secs);
+    let scope = format!("{}/{}/{}/aws4_request", &amz_date[..8], req.region, req.service);
+    let host = req.endpoint.split_once("://").map_or(req.endpoint, |(_, h)| h).trim_end_matches('/');
+    let mut headers: Vec<(String, String)> = req.headers.iter().map(|(k, v)| (k.to_ascii_lowercase(), v.clone())).collect();
+    headers.push(("host".into(), host.to_owned()));
+    headers.sort();
+    let signed_headers = headers.iter().map(|(k, _)| k.as_str()).collect::<Vec<_>>().join(";");
+    let query = format!(
+        "X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential={}&X-Amz-Date={amz_date}&X-Amz-Expires={}&X-Amz-SignedHeaders={}",
+        uri_encode(&format!("{}/{scope}", credentials.access_key_id), false),
+        req.expires_in.as_secs(),
+        uri_encode(&signed_headers, false),
+    );
+    let path = uri_encode(req.path, true);
+    let canonical_headers: String = headers.iter().map(|(k, v)| format!("{k}:{}\n", v.trim())).collect();
+    let canonical_request =
+        format!("{}\n{path}\n{}\n{canonical_headers}\n{signed_headers}\nUNSIGNED-PAYLOAD", req.method, canonical_query(&query));
+    let string_to_sign =
+        format!("AWS4-HMAC-SHA256\n{amz_date}\n{scope}\n{}", hex(&Sha256::digest(canonical_request.as_bytes())));
+    let mut key = format!("AWS4{}", credentials.secret_access_key).into_bytes();
+    for part in scope.split('/') {
+        key = hmac(&key, part.as_bytes());
+    }
+    let signature = hex(&hmac(&key, string_to_sign.as_bytes()));
+    format!("{}{path}?{query}&X-Amz-Signature={signature}", req.endpoint.trim_end_matches('/'))
+}
+
+/// Seconds since the epoch as `YYYYMMDD'T'HHMMSS'Z'`.
+fn format_amz_date(secs: u64) -> String {
+    let days = secs / 86_400;
+    let rem = secs % 86_400;
+    // Civil from days (Howard Hinnant's algorithm), the inverse of `parse_amz_date`.
+    let z = days + 719_468;
+    let era = z / 146_097;
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + u64::from(m <= 2);
+    format!("{y:04}{m:02}{d:02}T{:02}{:02}{:02}Z", rem / 3600, rem % 3600 / 60, rem % 60)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -264,6 +327,13 @@ mod tests {
             let mut h = HeaderMap::new();
             h.insert("authorization", bad.parse().unwrap());
             assert!(matches!(verify("POST", "/", "", &h, b"", &creds, now), Err(SigV4Error::Incomplete(_))), "{bad}");
+        }
+    }
+
+    #[test]
+    fn amz_dates_format_back_to_what_they_parse_from() {
+        for s in ["19700101T000000Z", "20150830T123600Z", "20240229T235959Z", "21000301T000000Z"] {
+            assert_eq!(format_amz_date(parse_amz_date(s).unwrap()), s);
         }
     }
 
