@@ -5,25 +5,49 @@
 
 use domain::{
     ServiceError,
-    mail::{MailBody, RawMail, SimpleMail},
-    message::MessageId,
-    ports::MailSend,
+    mail::{RawMail, SimpleMail},
+    message::{Message, MessageId, QueueUrl},
+    ports::{MailSend, MessageSend},
 };
 use local_core::protocol::AwsError;
 use local_ses::{Ses, SesError, SimpleEmail};
+use local_sqs::{Sqs, SqsError};
+use std::sync::Arc;
 
-/// What a service's refusal means for the caller, by its AWS status: a 4xx is the request's fault (sending it
-/// again fails again), a 5xx the service's (worth retrying).
-fn service_error(e: SesError) -> ServiceError {
-    let rejected = matches!(e, SesError::NotVerified { .. });
-    let status = e.status();
+/// What a service's refusal means for the caller, by its AWS code and status: a missing bucket is `NotFound`, an
+/// unverified sender `MailRejected`, another 4xx the request's fault (sending it again fails again), a 5xx the
+/// service's (worth retrying).
+fn service_error<E: AwsError + Send + Sync + 'static>(e: E) -> ServiceError {
+    let (code, status) = (e.code().to_owned(), e.status());
     let source = Box::new(e);
-    if rejected {
-        ServiceError::MailRejected(source)
-    } else if status.is_server_error() {
-        ServiceError::Unavailable(source)
-    } else {
-        ServiceError::InvalidInput(source)
+    match code.as_str() {
+        "MessageRejected" => ServiceError::MailRejected(source),
+        "NoSuchBucket" => ServiceError::NotFound(source),
+        _ if status.is_server_error() => ServiceError::Unavailable(source),
+        _ => ServiceError::InvalidInput(source),
+    }
+}
+
+fn queue_error(e: SqsError) -> ServiceError {
+    match (e.code(), e.is_sender_fault()) {
+        ("QueueDoesNotExist", _) => ServiceError::NotFound(Box::new(e)),
+        (_, true) => ServiceError::InvalidInput(Box::new(e)),
+        (_, false) => ServiceError::Unavailable(Box::new(e)),
+    }
+}
+
+/// [`MessageSend`] on the local SQS.
+#[derive(Clone)]
+pub struct LocalMessages(pub Arc<Sqs>);
+
+impl MessageSend for LocalMessages {
+    async fn send_message(&self, queue: &QueueUrl, message: &Message) -> Result<MessageId, ServiceError> {
+        let sent = self
+            .0
+            .send(queue.as_str(), message.body().as_str().to_owned(), message.attributes().as_map().clone())
+            .await
+            .map_err(queue_error)?;
+        Ok(MessageId::new(sent.message_id))
     }
 }
 
@@ -34,7 +58,11 @@ pub struct LocalMail(pub Ses);
 impl MailSend for LocalMail {
     async fn send_raw(&self, mail: &RawMail) -> Result<MessageId, ServiceError> {
         let to: Vec<String> = mail.to().as_slice().iter().map(|a| a.as_str().to_owned()).collect();
-        let id = self.0.send_raw(mail.from().as_str(), &to, mail.message().to_vec()).await.map_err(service_error)?;
+        let id = self
+            .0
+            .send_raw(mail.from().as_str(), &to, mail.message().to_vec())
+            .await
+            .map_err(service_error::<SesError>)?;
         Ok(MessageId::new(id.to_string()))
     }
 
@@ -47,7 +75,7 @@ impl MailSend for LocalMail {
             html: mail.body.html().map(str::to_owned),
             ..Default::default()
         };
-        let id = self.0.send_simple(email).await.map_err(service_error)?;
+        let id = self.0.send_simple(email).await.map_err(service_error::<SesError>)?;
         Ok(MessageId::new(id.to_string()))
     }
 }
@@ -55,7 +83,8 @@ impl MailSend for LocalMail {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use domain::mail::{MailAddress, Recipients, Subject};
+    use domain::mail::{MailAddress, MailBody, Recipients, Subject};
+    use domain::message::{MessageAttributes, MessageBody};
     use local_template::{NoSecrets, Template};
     use std::sync::Arc;
 
@@ -83,6 +112,24 @@ mod tests {
         assert!(eml.contains("Subject: Your invoice"), "{eml}");
         let e = port.send_simple(&mail("other@example.com")).await.unwrap_err();
         assert!(matches!(e, ServiceError::MailRejected(_)) && !e.is_retryable(), "{e:?}");
+    }
+
+    #[tokio::test]
+    async fn a_message_sent_through_the_port_is_in_its_queue_and_a_missing_queue_is_not_found() {
+        let dir = tempfile::tempdir().unwrap();
+        let text = "Resources:\n  Q:\n    Type: AWS::SQS::Queue\n    Properties: {QueueName: jobs}\n";
+        let template = Template::parse(text, Arc::new(NoSecrets)).unwrap();
+        let port = LocalMessages(Sqs::open(dir.path(), &template, Default::default()).unwrap());
+        let attributes = MessageAttributes::new().with("kind", "reminder").unwrap();
+        let message = Message::new(MessageBody::parse("{\"task\": 1}").unwrap(), attributes).unwrap();
+        let url = QueueUrl::parse("https://sqs.us-east-1.amazonaws.com/123456789012/jobs").unwrap();
+        let id = port.send_message(&url, &message).await.unwrap();
+        let peeked = port.0.peek("jobs", 10).await.unwrap();
+        assert_eq!(peeked.len(), 1);
+        assert!(format!("{:?}", peeked[0]).contains(id.as_str()));
+        let missing = QueueUrl::parse("https://sqs.us-east-1.amazonaws.com/123456789012/nope").unwrap();
+        let e = port.send_message(&missing, &message).await.unwrap_err();
+        assert!(matches!(e, ServiceError::NotFound(_)), "{e:?}");
     }
 
     #[tokio::test]

@@ -6,7 +6,7 @@ use crate::registry::{self, Adapters, BuildError};
 use local_adapters::LocalStore;
 use local_apigw::{HttpApi, LocalIdp, gateway::HttpApiError};
 use local_core::{Credentials, Identity, endpoint::Service, files};
-use local_lambda::{Function, FunctionDecl, FunctionError, Handler, Lambda};
+use local_lambda::{AsyncInvoker, Destination, Function, FunctionDecl, FunctionError, Handler, Lambda};
 use local_sfn::{
     Executions, Machine, MachineError, StateMachineDecl, api::StepFunctionsApi, executions::ExecutionError,
 };
@@ -84,6 +84,12 @@ pub enum StackError {
     Executions(#[from] ExecutionError),
     #[error("SES: {0}")]
     Ses(#[from] local_ses::SesError),
+    #[error("SQS: {0}")]
+    Sqs(#[from] local_sqs::SqsError),
+    #[error(transparent)]
+    AsyncQueue(#[from] local_lambda::events::QueueError),
+    #[error("{function}: its {what} `{queue}` is not a queue of the template")]
+    UnknownQueue { function: String, what: &'static str, queue: String },
 }
 
 /// Local secrets for `{{resolve:secretsmanager:…}}`: generated once per data directory.
@@ -115,6 +121,8 @@ pub struct Stack {
     lambda: Arc<Lambda>,
     http_api: HttpApi,
     executions: Arc<Executions>,
+    async_invoker: Arc<AsyncInvoker>,
+    sqs: Arc<local_sqs::Sqs>,
     ses: local_ses::Ses,
     /// The AWS services on the endpoint, each claiming its own requests.
     services: Vec<Arc<dyn Service>>,
@@ -128,6 +136,10 @@ impl Stack {
         let resumed = stack.executions.recover()?;
         if resumed > 0 {
             tracing::info!(resumed, "picking up executions the previous process left running");
+        }
+        let queued = stack.async_invoker.recover()?;
+        if queued > 0 {
+            tracing::info!(queued, "running asynchronous invocations the previous process left queued");
         }
         Ok(stack)
     }
@@ -165,10 +177,14 @@ impl Stack {
             .map(|decl| Machine::load(decl, &identity))
             .collect::<Result<Vec<_>, _>>()?;
         let executions = Executions::new(&config.data_dir, identity.clone(), machines, lambda.clone());
+        let sqs = local_sqs::Sqs::open(&config.data_dir, &template, identity.clone())?;
+        check_destinations(&lambda, &sqs)?;
+        let async_invoker =
+            AsyncInvoker::open(&config.data_dir, Arc::downgrade(&lambda), sqs.clone(), config.async_retry_delay)?;
         let ses = local_ses::Ses::open(&config.data_dir, &template, identity)?;
         let services: Vec<Arc<dyn Service>> =
-            vec![Arc::new(StepFunctionsApi(executions.clone())), Arc::new(ses.clone())];
-        Ok(Arc::new(Self { config, template, store, lambda, http_api, executions, ses, services }))
+            vec![Arc::new(StepFunctionsApi(executions.clone())), sqs.clone(), Arc::new(ses.clone())];
+        Ok(Arc::new(Self { config, template, store, lambda, http_api, executions, async_invoker, sqs, ses, services }))
     }
 
     pub fn config(&self) -> &StackConfig {
@@ -209,6 +225,15 @@ impl Stack {
         &self.executions
     }
 
+    /// Lambda's asynchronous invocations (what S3 notifications and EventBridge targets call).
+    pub fn async_invoker(&self) -> &Arc<AsyncInvoker> {
+        &self.async_invoker
+    }
+
+    pub fn sqs(&self) -> &Arc<local_sqs::Sqs> {
+        &self.sqs
+    }
+
     /// SES: verified identities and the outbox.
     pub fn ses(&self) -> &local_ses::Ses {
         &self.ses
@@ -222,4 +247,25 @@ impl Stack {
     pub async fn invoke(&self, logical_id: &str, request_id: &str, event: Value) -> Result<Value, FunctionError> {
         self.lambda.invoke(logical_id, request_id, event).await
     }
+}
+
+/// Every dead-letter queue and destination a function names must be a queue the stack has: a typo found at start-up,
+/// not when the first event has failed three times.
+fn check_destinations(lambda: &Lambda, sqs: &local_sqs::Sqs) -> Result<(), StackError> {
+    let known: Vec<String> = sqs.resources("").into_iter().map(|q| q.arn).collect();
+    for f in lambda.functions() {
+        let c = &f.decl.async_config;
+        for (what, d) in [
+            ("DeadLetterQueue", &c.dead_letter),
+            ("OnFailure destination", &c.on_failure),
+            ("OnSuccess destination", &c.on_success),
+        ] {
+            if let Some(Destination::Sqs(arn)) = d
+                && !known.contains(arn)
+            {
+                return Err(StackError::UnknownQueue { function: f.decl.logical_id.clone(), what, queue: arn.clone() });
+            }
+        }
+    }
+    Ok(())
 }

@@ -97,3 +97,33 @@ fn local_resources_lists_every_template_resource_with_names_urls_and_arns() {
     assert_eq!(find("SenderIdentity")["arn"], "arn:aws:ses:us-east-1:123456789012:identity/noreply@example.com");
     assert_eq!(find("TasksTable")["arn"], "arn:aws:dynamodb:us-east-1:123456789012:table/TasksTable");
 }
+
+#[test]
+fn sqs_send_and_receive_message_work_on_the_templates_queue_with_only_the_endpoint_url() {
+    if !aws_installed() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let (mut child, addr) = up(dir.path());
+    let resources: Value = serde_json::from_str(&ok(local().args(["resources"]).output().unwrap())).unwrap();
+    let name = resources["resources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["logicalId"] == "DeadLetterQueue")
+        .and_then(|r| r["physicalId"].as_str())
+        .unwrap()
+        .to_owned();
+    let url: Value = serde_json::from_str(&ok(aws(&addr, &["sqs", "get-queue-url", "--queue-name", &name]))).unwrap();
+    let url = url["QueueUrl"].as_str().unwrap().to_owned();
+    ok(aws(&addr, &["sqs", "send-message", "--queue-url", &url, "--message-body", "from the CLI"]));
+    let received: Value = serde_json::from_str(&ok(aws(
+        &addr,
+        &["sqs", "receive-message", "--queue-url", &url, "--wait-time-seconds", "2", "--attribute-names", "All"],
+    )))
+    .unwrap();
+    assert_eq!(received["Messages"][0]["Body"], "from the CLI");
+    assert_eq!(received["Messages"][0]["Attributes"]["ApproximateReceiveCount"], "1");
+    child.kill().unwrap();
+    child.wait().unwrap();
+}

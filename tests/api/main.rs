@@ -2,10 +2,12 @@
 //! data directory. The `defects` module pins down, one test each, the seven defects of the Python design; the
 //! `executions` module drives the template's state machines through the Step Functions API on the same port.
 
+mod async_invoke;
 mod defects;
 mod executions;
 mod gateway;
 mod profile;
 mod sdk_ses;
 mod sdk_sfn;
+mod sdk_sqs;
 mod tasks;

@@ -27,7 +27,14 @@ pub async fn spawn_app() -> TestApp {
 /// Starts the stack over an existing data directory (to test what survives a restart).
 pub async fn spawn_app_in(data_dir: tempfile::TempDir) -> TestApp {
     let config = StackConfig::new(repo_root().join("template.yaml"), data_dir.path());
-    let stack = Stack::load(config).expect("the stack loads from template.yaml");
+    spawn_stack(config, data_dir).await
+}
+
+/// Starts a stack as `config` says (another template, handlers of the test's own, short retry delays) over
+/// `data_dir`, which must be `config.data_dir`.
+pub async fn spawn_stack(config: StackConfig, data_dir: tempfile::TempDir) -> TestApp {
+    assert_eq!(config.data_dir, data_dir.path());
+    let stack = Stack::load(config).expect("the stack loads from its template");
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("a free loopback port");
     let base = format!("http://{}", listener.local_addr().unwrap());
     let (tx, rx) = oneshot::channel();
