@@ -17,8 +17,8 @@ fn cfn_lint_reports_nothing_for_the_template() {
     );
 }
 
-#[test]
-fn every_function_crate_is_declared_in_the_template_runs_locally_and_has_sample_events() {
+#[tokio::test]
+async fn every_function_crate_is_declared_in_the_template_runs_locally_and_has_sample_events() {
     let crates: BTreeSet<String> = std::fs::read_dir(repo_root().join("functions"))
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())

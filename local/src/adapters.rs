@@ -7,12 +7,22 @@ use domain::{
     ServiceError,
     mail::{RawMail, SimpleMail},
     message::{Message, MessageId, QueueUrl},
-    ports::{MailSend, MessageSend},
+    object::{BucketName, ContentType, ETag, Expiry, NewObject, Object, ObjectKey, PresignedMethod, PresignedRequest},
+    ports::{MailSend, MessageSend, ObjectDelete, ObjectGet, ObjectPresign, ObjectPut},
 };
-use local_core::protocol::AwsError;
+use local_core::{
+    Credentials,
+    protocol::AwsError,
+    sigv4::{self, PresignRequest},
+};
+use local_s3::{S3, S3Error};
 use local_ses::{Ses, SesError, SimpleEmail};
 use local_sqs::{Sqs, SqsError};
-use std::sync::Arc;
+use std::{
+    collections::BTreeMap,
+    sync::{Arc, OnceLock},
+    time::SystemTime,
+};
 
 /// What a service's refusal means for the caller, by its AWS code and status: a missing bucket is `NotFound`, an
 /// unverified sender `MailRejected`, another 4xx the request's fault (sending it again fails again), a 5xx the
@@ -33,6 +43,117 @@ fn queue_error(e: SqsError) -> ServiceError {
         ("QueueDoesNotExist", _) => ServiceError::NotFound(Box::new(e)),
         (_, true) => ServiceError::InvalidInput(Box::new(e)),
         (_, false) => ServiceError::Unavailable(Box::new(e)),
+    }
+}
+
+/// The object ports on the local S3. Presigned URLs point at the stack's endpoint (known once it listens) and are
+/// signed with the stack's credentials, so the local S3 checks them exactly as it checks an SDK's.
+#[derive(Clone)]
+pub struct LocalObjects {
+    pub s3: Arc<S3>,
+    /// `http://host:port`, set when the server starts listening.
+    pub endpoint: Arc<OnceLock<String>>,
+    pub credentials: Credentials,
+    pub region: String,
+}
+
+impl LocalObjects {
+    fn presign(
+        &self,
+        method: PresignedMethod,
+        bucket: &BucketName,
+        key: &ObjectKey,
+        headers: BTreeMap<String, String>,
+        expiry: Expiry,
+    ) -> Result<PresignedRequest, ServiceError> {
+        let endpoint = self.endpoint.get().ok_or_else(|| {
+            ServiceError::Unavailable(
+                "the local stack is not listening yet, so a URL has no address to point at".into(),
+            )
+        })?;
+        let now = SystemTime::now();
+        let signed: Vec<(&str, String)> = headers.iter().map(|(k, v)| (k.as_str(), v.clone())).collect();
+        let url = sigv4::presign(
+            &PresignRequest {
+                method: method.as_str(),
+                endpoint,
+                path: &format!("/{}/{}", bucket.as_str(), key.as_str()),
+                headers: &signed,
+                region: &self.region,
+                service: "s3",
+                expires_in: expiry.duration(),
+            },
+            &self.credentials,
+            now,
+        );
+        let expires_at =
+            time::OffsetDateTime::from(now).replace_nanosecond(0).unwrap_or(time::OffsetDateTime::from(now))
+                + expiry.duration();
+        Ok(PresignedRequest { url, method, headers, expires_at })
+    }
+}
+
+impl ObjectGet for LocalObjects {
+    async fn get_object(&self, bucket: &BucketName, key: &ObjectKey) -> Result<Option<Object>, ServiceError> {
+        match self.s3.get_object(bucket.as_str(), key.as_str()).await {
+            Ok(o) => Ok(Some(Object {
+                content_type: o.info.attributes.content_type.as_deref().and_then(|c| ContentType::parse(c).ok()),
+                metadata: o.info.attributes.metadata.clone(),
+                etag: ETag::new(format!("\"{}\"", o.info.etag)),
+                bytes: o.body.to_vec(),
+            })),
+            Err(S3Error::NoSuchKey(_)) => Ok(None),
+            Err(e) => Err(service_error(e)),
+        }
+    }
+}
+
+impl ObjectPut for LocalObjects {
+    async fn put_object(&self, bucket: &BucketName, key: &ObjectKey, object: NewObject) -> Result<ETag, ServiceError> {
+        let info = self
+            .s3
+            .put_object(
+                bucket.as_str(),
+                key.as_str(),
+                object.bytes.into(),
+                Some(object.content_type.as_str()),
+                object.metadata.as_map().clone(),
+            )
+            .await
+            .map_err(service_error)?;
+        Ok(ETag::new(format!("\"{}\"", info.etag)))
+    }
+}
+
+impl ObjectDelete for LocalObjects {
+    async fn delete_object(&self, bucket: &BucketName, key: &ObjectKey) -> Result<(), ServiceError> {
+        self.s3.delete_object(bucket.as_str(), key.as_str()).await.map(drop).map_err(service_error)
+    }
+}
+
+impl ObjectPresign for LocalObjects {
+    async fn presign_put(
+        &self,
+        bucket: &BucketName,
+        key: &ObjectKey,
+        content_type: &ContentType,
+        content_length: u64,
+        expiry: Expiry,
+    ) -> Result<PresignedRequest, ServiceError> {
+        let headers = BTreeMap::from([
+            ("content-length".to_owned(), content_length.to_string()),
+            ("content-type".to_owned(), content_type.as_str().to_owned()),
+        ]);
+        self.presign(PresignedMethod::Put, bucket, key, headers, expiry)
+    }
+
+    async fn presign_get(
+        &self,
+        bucket: &BucketName,
+        key: &ObjectKey,
+        expiry: Expiry,
+    ) -> Result<PresignedRequest, ServiceError> {
+        self.presign(PresignedMethod::Get, bucket, key, BTreeMap::new(), expiry)
     }
 }
 

@@ -4,7 +4,7 @@
 //! only on `local-core` (ARNs, identity, wire protocols, the traits services reach each other through) and
 //! `local-template` (`template.yaml`, the same file `sam deploy` uses, so local and cloud cannot drift apart):
 //! `local-lambda` (functions), `local-apigw` (the HTTP API and its JWT authorizer), `local-sfn` (Step Functions),
-//! `local-sqs` (queues), `local-ses` (SES v2 and the outbox).
+//! `local-s3` (buckets, objects, notifications), `local-sqs` (queues), `local-ses` (SES v2 and the outbox).
 //! Here they are wired together:
 //! - [`adapters`] are the domain's object, message and mail ports on the emulated services, in-process;
 //! - [`registry`] maps each function's binary to the handler that binary runs on Lambda, wired to local adapters
@@ -31,4 +31,4 @@ pub use stack::{Stack, StackConfig, StackError};
 /// The local identity provider (`local token`, and the tests' tokens).
 pub use local_apigw::auth;
 /// The service crates, for the CLI and the tests.
-pub use {local_apigw, local_core, local_lambda, local_ses, local_sfn, local_sqs, local_template};
+pub use {local_apigw, local_core, local_lambda, local_s3, local_ses, local_sfn, local_sqs, local_template};

@@ -24,6 +24,9 @@ pub async fn run(
     stack: Arc<Stack>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    if let Ok(addr) = listener.local_addr() {
+        stack.set_listening(addr);
+    }
     let app = axum::Router::new().fallback(serve).with_state(stack);
     axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
         .with_graceful_shutdown(shutdown)

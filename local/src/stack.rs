@@ -15,7 +15,7 @@ use serde_json::Value;
 use std::{
     collections::BTreeMap,
     path::{Path, PathBuf},
-    sync::Arc,
+    sync::{Arc, OnceLock},
     time::Duration,
 };
 
@@ -86,6 +86,8 @@ pub enum StackError {
     Ses(#[from] local_ses::SesError),
     #[error("SQS: {0}")]
     Sqs(#[from] local_sqs::SqsError),
+    #[error("S3: {0}")]
+    S3(#[from] local_s3::S3Error),
     #[error(transparent)]
     AsyncQueue(#[from] local_lambda::events::QueueError),
     #[error("{function}: its {what} `{queue}` is not a queue of the template")]
@@ -122,8 +124,11 @@ pub struct Stack {
     http_api: HttpApi,
     executions: Arc<Executions>,
     async_invoker: Arc<AsyncInvoker>,
+    s3: Arc<local_s3::S3>,
     sqs: Arc<local_sqs::Sqs>,
     ses: local_ses::Ses,
+    /// `http://host:port` once the server listens: where presigned URLs point.
+    endpoint: Arc<OnceLock<String>>,
     /// The AWS services on the endpoint, each claiming its own requests.
     services: Vec<Arc<dyn Service>>,
 }
@@ -181,10 +186,30 @@ impl Stack {
         check_destinations(&lambda, &sqs)?;
         let async_invoker =
             AsyncInvoker::open(&config.data_dir, Arc::downgrade(&lambda), sqs.clone(), config.async_retry_delay)?;
+        let s3 = local_s3::S3::open(
+            &config.data_dir,
+            &template,
+            identity.clone(),
+            config.credentials.clone(),
+            async_invoker.clone(),
+        )?;
         let ses = local_ses::Ses::open(&config.data_dir, &template, identity)?;
         let services: Vec<Arc<dyn Service>> =
-            vec![Arc::new(StepFunctionsApi(executions.clone())), sqs.clone(), Arc::new(ses.clone())];
-        Ok(Arc::new(Self { config, template, store, lambda, http_api, executions, async_invoker, sqs, ses, services }))
+            vec![Arc::new(StepFunctionsApi(executions.clone())), s3.clone(), sqs.clone(), Arc::new(ses.clone())];
+        Ok(Arc::new(Self {
+            config,
+            template,
+            store,
+            lambda,
+            http_api,
+            executions,
+            async_invoker,
+            s3,
+            sqs,
+            ses,
+            endpoint: Arc::default(),
+            services,
+        }))
     }
 
     pub fn config(&self) -> &StackConfig {
@@ -230,6 +255,10 @@ impl Stack {
         &self.async_invoker
     }
 
+    pub fn s3(&self) -> &Arc<local_s3::S3> {
+        &self.s3
+    }
+
     pub fn sqs(&self) -> &Arc<local_sqs::Sqs> {
         &self.sqs
     }
@@ -237,6 +266,28 @@ impl Stack {
     /// SES: verified identities and the outbox.
     pub fn ses(&self) -> &local_ses::Ses {
         &self.ses
+    }
+
+    /// The address the stack serves on, once it does (`http://127.0.0.1:3000`).
+    pub fn endpoint(&self) -> Option<&str> {
+        self.endpoint.get().map(String::as_str)
+    }
+
+    /// Records where the stack listens (the server does, when it starts). A wildcard address is given as loopback,
+    /// which is where a local client reaches it.
+    pub fn set_listening(&self, addr: std::net::SocketAddr) {
+        let host = if addr.ip().is_unspecified() { std::net::Ipv4Addr::LOCALHOST.into() } else { addr.ip() };
+        let _ = self.endpoint.set(format!("http://{}", std::net::SocketAddr::new(host, addr.port())));
+    }
+
+    /// The domain's object ports on the local S3 (presigned URLs on this stack's endpoint).
+    pub fn objects(&self) -> crate::adapters::LocalObjects {
+        crate::adapters::LocalObjects {
+            s3: self.s3.clone(),
+            endpoint: self.endpoint.clone(),
+            credentials: self.config.credentials.clone(),
+            region: self.identity().region.clone(),
+        }
     }
 
     pub fn services(&self) -> &[Arc<dyn Service>] {

@@ -127,3 +127,53 @@ fn sqs_send_and_receive_message_work_on_the_templates_queue_with_only_the_endpoi
     child.kill().unwrap();
     child.wait().unwrap();
 }
+
+/// A plain HTTP GET of `url` (`http://host:port/path?query`), as curl would make it: (status, body).
+fn http_get(url: &str) -> (u16, Vec<u8>) {
+    use std::io::{Read, Write};
+    let rest = url.strip_prefix("http://").unwrap();
+    let (host, path) = rest.split_at(rest.find('/').unwrap());
+    let mut s = std::net::TcpStream::connect(host).unwrap();
+    write!(s, "GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n").unwrap();
+    let mut out = Vec::new();
+    s.read_to_end(&mut out).unwrap();
+    let split = out.windows(4).position(|w| w == b"\r\n\r\n").unwrap();
+    let head = String::from_utf8_lossy(&out[..split]).into_owned();
+    let status = head.split_whitespace().nth(1).unwrap().parse().unwrap();
+    (status, out[split + 4..].to_vec())
+}
+
+#[test]
+fn s3_mb_cp_small_and_multipart_ls_and_presign_work_with_only_the_endpoint_url() {
+    if !aws_installed() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let (mut child, addr) = up(dir.path());
+    ok(aws(&addr, &["s3", "mb", "s3://cli-bucket"]));
+    let small = dir.path().join("note.txt");
+    std::fs::write(&small, "hello from the CLI").unwrap();
+    // 20 MB: over the CLI's 8 MB threshold, so it uploads in parts.
+    let big = dir.path().join("big.bin");
+    let big_bytes: Vec<u8> = (0..20 * 1024 * 1024u32).map(|i| (i % 251) as u8).collect();
+    std::fs::write(&big, &big_bytes).unwrap();
+    ok(aws(&addr, &["s3", "cp", small.to_str().unwrap(), "s3://cli-bucket/docs/note.txt"]));
+    ok(aws(&addr, &["s3", "cp", big.to_str().unwrap(), "s3://cli-bucket/big.bin"]));
+    let listing = ok(aws(&addr, &["s3", "ls", "s3://cli-bucket/", "--recursive"]));
+    assert!(listing.contains("docs/note.txt") && listing.contains("big.bin"), "{listing}");
+    let head: Value =
+        serde_json::from_str(&ok(aws(&addr, &["s3api", "head-object", "--bucket", "cli-bucket", "--key", "big.bin"])))
+            .unwrap();
+    assert!(head["ETag"].as_str().unwrap().ends_with("-3\""), "a multipart ETag: {head}");
+    let back = dir.path().join("back.bin");
+    ok(aws(&addr, &["s3", "cp", "s3://cli-bucket/big.bin", back.to_str().unwrap()]));
+    assert!(std::fs::read(&back).unwrap() == big_bytes, "the 20 MB object comes back byte for byte");
+
+    let url = ok(aws(&addr, &["s3", "presign", "s3://cli-bucket/docs/note.txt", "--expires-in", "60"]));
+    let (status, body) = http_get(url.trim());
+    assert_eq!((status, body.as_slice()), (200, b"hello from the CLI".as_slice()));
+    let tampered = url.trim().replace("docs/note.txt", "big.bin");
+    assert_eq!(http_get(&tampered).0, 403, "a presigned URL is good for its own object only");
+    child.kill().unwrap();
+    child.wait().unwrap();
+}

@@ -7,6 +7,7 @@ mod defects;
 mod executions;
 mod gateway;
 mod profile;
+mod sdk_s3;
 mod sdk_ses;
 mod sdk_sfn;
 mod sdk_sqs;

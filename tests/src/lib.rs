@@ -37,6 +37,8 @@ pub async fn spawn_stack(config: StackConfig, data_dir: tempfile::TempDir) -> Te
     let stack = Stack::load(config).expect("the stack loads from its template");
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("a free loopback port");
     let base = format!("http://{}", listener.local_addr().unwrap());
+    // Known before the first request, so a presigned URL made at once points here.
+    stack.set_listening(listener.local_addr().unwrap());
     let (tx, rx) = oneshot::channel();
     let server = tokio::spawn(local::server::run(listener, stack.clone(), async {
         let _ = rx.await;

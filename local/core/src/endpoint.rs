@@ -54,8 +54,14 @@ pub fn target(headers: &HeaderMap) -> Option<&str> {
 }
 
 /// The service of a request's SigV4 credential scope (`<key>/<date>/<region>/<service>/aws4_request`), from the
-/// `Authorization` header or, for a presigned URL, the `X-Amz-Credential` query parameter.
+/// `Authorization` header or, for a presigned URL, the `X-Amz-Credential` query parameter. A request signed with
+/// Signature Version 2 (`Authorization: AWS <key>:<sig>`, or a URL with `AWSAccessKeyId`, which is what
+/// `aws s3 presign` makes in us-east-1) is S3's: S3 is the one service that still takes it.
 pub fn signing_service(headers: &HeaderMap, query: Option<&str>) -> Option<String> {
+    let authorization = headers.get(http::header::AUTHORIZATION).and_then(|v| v.to_str().ok()).unwrap_or("");
+    if authorization.starts_with("AWS ") || form_pairs(query.unwrap_or("")).any(|(k, _)| k == "AWSAccessKeyId") {
+        return Some("s3".to_owned());
+    }
     let from_header = headers
         .get(http::header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
@@ -122,6 +128,8 @@ mod tests {
         let q = "X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=test%2F20261130%2Fus-east-1%2Fs3%2Faws4_request";
         assert_eq!(signing_service(&HeaderMap::new(), Some(q)).as_deref(), Some("s3"));
         assert_eq!(signing_service(&HeaderMap::new(), Some("a=b")), None);
+        let v2 = "AWSAccessKeyId=test&Signature=abc%3D&Expires=1796042952";
+        assert_eq!(signing_service(&HeaderMap::new(), Some(v2)).as_deref(), Some("s3"));
     }
 
     #[test]

@@ -233,7 +233,8 @@ pub fn presign(req: &PresignRequest<'_>, credentials: &Credentials, now: SystemT
     let amz_date = format_amz_date(secs);
     let scope = format!("{}/{}/{}/aws4_request", &amz_date[..8], req.region, req.service);
     let host = req.endpoint.split_once("://").map_or(req.endpoint, |(_, h)| h).trim_end_matches('/');
-    let mut headers: Vec<(String, String)> = req.headers.iter().map(|(k, v)| (k.to_ascii_lowercase(), v.clone())).collect();
+    let mut headers: Vec<(String, String)> =
+        req.headers.iter().map(|(k, v)| (k.to_ascii_lowercase(), v.clone())).collect();
     headers.push(("host".into(), host.to_owned()));
     headers.sort();
     let signed_headers = headers.iter().map(|(k, _)| k.as_str()).collect::<Vec<_>>().join(";");
@@ -245,8 +246,11 @@ pub fn presign(req: &PresignRequest<'_>, credentials: &Credentials, now: SystemT
     );
     let path = uri_encode(req.path, true);
     let canonical_headers: String = headers.iter().map(|(k, v)| format!("{k}:{}\n", v.trim())).collect();
-    let canonical_request =
-        format!("{}\n{path}\n{}\n{canonical_headers}\n{signed_headers}\nUNSIGNED-PAYLOAD", req.method, canonical_query(&query));
+    let canonical_request = format!(
+        "{}\n{path}\n{}\n{canonical_headers}\n{signed_headers}\nUNSIGNED-PAYLOAD",
+        req.method,
+        canonical_query(&query)
+    );
     let string_to_sign =
         format!("AWS4-HMAC-SHA256\n{amz_date}\n{scope}\n{}", hex(&Sha256::digest(canonical_request.as_bytes())));
     let mut key = format!("AWS4{}", credentials.secret_access_key).into_bytes();
