@@ -78,6 +78,7 @@ impl LocalObjects {
                 method: method.as_str(),
                 endpoint,
                 path: &format!("/{}/{}", bucket.as_str(), key.as_str()),
+                query: &[],
                 headers: &signed,
                 region: &self.region,
                 service: "s3",

@@ -3,7 +3,6 @@
 //! on-failure destination (an invocation record), where the real SQS SDK reads them; and an event queued by a
 //! stack that stopped is run by the next one.
 
-use aws_sdk_sqs::config::{BehaviorVersion, Credentials, Region};
 use local::{
     StackConfig,
     local_core::{BoxFuture, invoke::EventInvoker},
@@ -17,7 +16,7 @@ use std::{
     },
     time::Duration,
 };
-use system_tests::{TestApp, repo_root, spawn_stack};
+use system_tests::{TestApp, repo_root, sdk_config, spawn_stack};
 
 /// Records the events it gets; fails them all when `fail` is set.
 #[derive(Default)]
@@ -56,13 +55,7 @@ pub async fn async_app_retrying_after(
 }
 
 pub fn sqs(app: &TestApp) -> aws_sdk_sqs::Client {
-    let conf = aws_sdk_sqs::Config::builder()
-        .behavior_version(BehaviorVersion::latest())
-        .region(Region::new("us-east-1"))
-        .endpoint_url(&app.base)
-        .credentials_provider(Credentials::new("test", "test", None, None, "local"))
-        .build();
-    aws_sdk_sqs::Client::from_conf(conf)
+    aws_sdk_sqs::Client::from_conf(sdk_config!(aws_sdk_sqs, app, "test"))
 }
 
 /// The first message of queue `name`, waiting up to 10 s.

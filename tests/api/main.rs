@@ -3,6 +3,7 @@
 //! `executions` module drives the template's state machines through the Step Functions API on the same port.
 
 mod async_invoke;
+mod bad_input;
 mod defects;
 mod executions;
 mod gateway;

@@ -4,29 +4,18 @@
 //! HTTP client.
 
 use crate::async_invoke::{async_app, receive_one};
-use aws_sdk_s3::{
-    Client,
-    config::{BehaviorVersion, Credentials, Region},
-    error::ProvideErrorMetadata,
-    primitives::ByteStream,
-};
+use aws_sdk_s3::{Client, error::ProvideErrorMetadata, primitives::ByteStream};
 use domain::{
     object::{BucketName, ContentType, Expiry, ObjectKey},
     ports::{ObjectGet, ObjectPresign},
 };
 use serde_json::Value;
 use std::{sync::atomic::Ordering, time::Duration};
-use system_tests::{TestApp, spawn_app};
+use system_tests::{TestApp, sdk_config, spawn_app};
 
-fn client(app: &TestApp, secret: &str) -> Client {
-    let conf = aws_sdk_s3::Config::builder()
-        .behavior_version(BehaviorVersion::latest())
-        .region(Region::new("us-east-1"))
-        .endpoint_url(&app.base)
-        .force_path_style(true)
-        .credentials_provider(Credentials::new("test", secret, None, None, "local"))
-        .build();
-    Client::from_conf(conf)
+/// Path-style, as a local endpoint needs (`http://127.0.0.1:port/bucket/key`).
+pub fn client(app: &TestApp, secret: &str) -> Client {
+    Client::from_conf(sdk_config!(aws_sdk_s3, app, secret).to_builder().force_path_style(true).build())
 }
 
 async fn put(s3: &Client, bucket: &str, key: &str, body: &'static [u8]) {

@@ -3,21 +3,14 @@
 
 use aws_sdk_sesv2::{
     Client,
-    config::{BehaviorVersion, Credentials, Region},
     error::ProvideErrorMetadata,
     primitives::Blob,
     types::{Body, Content, Destination, EmailContent, Message, RawMessage},
 };
-use system_tests::{TestApp, spawn_app};
+use system_tests::{TestApp, sdk_config, spawn_app};
 
 fn client(app: &TestApp, secret: &str) -> Client {
-    let conf = aws_sdk_sesv2::Config::builder()
-        .behavior_version(BehaviorVersion::latest())
-        .region(Region::new("us-east-1"))
-        .endpoint_url(&app.base)
-        .credentials_provider(Credentials::new("test", secret, None, None, "local"))
-        .build();
-    Client::from_conf(conf)
+    Client::from_conf(sdk_config!(aws_sdk_sesv2, app, secret))
 }
 
 fn simple(subject: &str) -> EmailContent {

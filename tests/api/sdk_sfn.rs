@@ -1,26 +1,15 @@
 //! Step Functions on the one endpoint, judged by the real AWS SDK for Rust (`aws-sdk-sfn`): what the SDK signs
 //! and parses is the protocol, not hand-built JSON.
 
-use aws_sdk_sfn::{
-    Client,
-    config::{BehaviorVersion, Credentials, Region},
-    error::ProvideErrorMetadata,
-    types::ExecutionStatus,
-};
+use aws_sdk_sfn::{Client, error::ProvideErrorMetadata, types::ExecutionStatus};
 use serde_json::json;
 use std::time::Duration;
-use system_tests::{TestApp, spawn_app};
+use system_tests::{TestApp, sdk_config, spawn_app};
 
 const MACHINE: &str = "arn:aws:states:us-east-1:123456789012:stateMachine:TaskReminderStateMachine";
 
 fn client(app: &TestApp, secret: &str) -> Client {
-    let conf = aws_sdk_sfn::Config::builder()
-        .behavior_version(BehaviorVersion::latest())
-        .region(Region::new("us-east-1"))
-        .endpoint_url(&app.base)
-        .credentials_provider(Credentials::new("test", secret, None, None, "local"))
-        .build();
-    Client::from_conf(conf)
+    Client::from_conf(sdk_config!(aws_sdk_sfn, app, secret))
 }
 
 #[tokio::test]

@@ -1,21 +1,11 @@
 //! SQS on the one endpoint, judged by the real AWS SDK for Rust (`aws-sdk-sqs`): the template's dead-letter queue
 //! is there under its generated name, messages go round trip, and signatures are checked.
 
-use aws_sdk_sqs::{
-    Client,
-    config::{BehaviorVersion, Credentials, Region},
-    error::ProvideErrorMetadata,
-};
-use system_tests::{TestApp, spawn_app};
+use aws_sdk_sqs::{Client, error::ProvideErrorMetadata};
+use system_tests::{TestApp, sdk_config, spawn_app};
 
 fn client(app: &TestApp, secret: &str) -> Client {
-    let conf = aws_sdk_sqs::Config::builder()
-        .behavior_version(BehaviorVersion::latest())
-        .region(Region::new("us-east-1"))
-        .endpoint_url(&app.base)
-        .credentials_provider(Credentials::new("test", secret, None, None, "local"))
-        .build();
-    Client::from_conf(conf)
+    Client::from_conf(sdk_config!(aws_sdk_sqs, app, secret))
 }
 
 fn dead_letter_queue_name(app: &TestApp) -> String {

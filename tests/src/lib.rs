@@ -112,3 +112,18 @@ impl Drop for TestApp {
         }
     }
 }
+
+/// The configuration of AWS SDK crate `$sdk` (`aws_sdk_s3`, `aws_sdk_sqs`, …) for `$app`'s endpoint, region
+/// us-east-1, signing as `test` with `$secret` (`"test"` is the stack's; anything else must be refused). A macro
+/// because each SDK crate has its own `Config` type.
+#[macro_export]
+macro_rules! sdk_config {
+    ($sdk:ident, $app:expr, $secret:expr) => {
+        $sdk::Config::builder()
+            .behavior_version($sdk::config::BehaviorVersion::latest())
+            .region($sdk::config::Region::new("us-east-1"))
+            .endpoint_url(&$app.base)
+            .credentials_provider($sdk::config::Credentials::new("test", $secret, None, None, "local"))
+            .build()
+    };
+}

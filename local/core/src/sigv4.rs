@@ -219,6 +219,8 @@ pub struct PresignRequest<'a> {
     pub endpoint: &'a str,
     /// The path, not yet encoded (`/bucket/key with spaces`); S3 encodes each segment once.
     pub path: &'a str,
+    /// Query parameters of the request itself (`uploadId`, `partNumber`), signed with it; not yet encoded.
+    pub query: &'a [(&'a str, &'a str)],
     /// Headers the client must send with these exact values (`content-type`, `content-length`), lower case.
     pub headers: &'a [(&'a str, String)],
     pub region: &'a str,
@@ -238,8 +240,10 @@ pub fn presign(req: &PresignRequest<'_>, credentials: &Credentials, now: SystemT
     headers.push(("host".into(), host.to_owned()));
     headers.sort();
     let signed_headers = headers.iter().map(|(k, _)| k.as_str()).collect::<Vec<_>>().join(";");
+    let own: String =
+        req.query.iter().map(|(k, v)| format!("{}={}&", uri_encode(k, false), uri_encode(v, false))).collect();
     let query = format!(
-        "X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential={}&X-Amz-Date={amz_date}&X-Amz-Expires={}&X-Amz-SignedHeaders={}",
+        "{own}X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential={}&X-Amz-Date={amz_date}&X-Amz-Expires={}&X-Amz-SignedHeaders={}",
         uri_encode(&format!("{}/{scope}", credentials.access_key_id), false),
         req.expires_in.as_secs(),
         uri_encode(&signed_headers, false),

@@ -10,7 +10,7 @@ use local_template::{Template, TemplateError};
 use serde::Serialize;
 use serde_json::{Value, json};
 use std::sync::Arc;
-use time::{OffsetDateTime, format_description::well_known::Rfc3339};
+use time::OffsetDateTime;
 use tokio::sync::Notify;
 
 /// One S3 trigger of a function in the template.
@@ -110,6 +110,14 @@ pub fn event_key(key: &str) -> String {
     form_urlencoded::byte_serialize(key.as_bytes()).collect::<String>().replace("%2F", "/")
 }
 
+/// The time as S3 writes it in an event: UTC, always three digits of milliseconds, `Z` (RFC 3339 formatting would
+/// drop trailing zeros: `.76Z` for 760 ms).
+pub fn event_time(at: OffsetDateTime) -> String {
+    let format =
+        time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z");
+    at.to_offset(time::UtcOffset::UTC).format(&format).unwrap_or_default()
+}
+
 /// One event record, exactly as S3 sends it to Lambda.
 #[allow(clippy::too_many_arguments)]
 pub fn record(
@@ -127,10 +135,7 @@ pub fn record(
         object_json["size"] = json!(object.size);
         object_json["eTag"] = json!(object.etag);
     }
-    // Milliseconds and `Z`, as S3 writes the time.
-    let at = at.replace_nanosecond(at.nanosecond() / 1_000_000 * 1_000_000).unwrap_or(at);
-    let time = at.to_offset(time::UtcOffset::UTC).format(&Rfc3339).unwrap_or_default();
-    let time = if time.contains('.') { time } else { time.replace('Z', ".000Z") };
+    let time = event_time(at);
     json!({"Records": [{
         "eventVersion": "2.1",
         "eventSource": "aws:s3",
@@ -207,6 +212,14 @@ mod tests {
     #[test]
     fn an_event_key_is_form_encoded_with_slashes_kept() {
         assert_eq!(event_key("a dir/my file+1=ü.txt"), "a+dir/my+file%2B1%3D%C3%BC.txt");
+    }
+
+    #[test]
+    fn event_times_always_have_three_digits_of_milliseconds() {
+        let at = time::macros::datetime!(2026-11-30 11:54:26.760 UTC);
+        assert_eq!(event_time(at), "2026-11-30T11:54:26.760Z");
+        assert_eq!(event_time(time::macros::datetime!(2026-11-30 11:54:26 UTC)), "2026-11-30T11:54:26.000Z");
+        assert_eq!(event_time(time::macros::datetime!(2026-11-30 12:54:26.5 +1)), "2026-11-30T11:54:26.500Z");
     }
 
     #[test]
