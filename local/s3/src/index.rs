@@ -105,12 +105,17 @@ fn from_ms(v: i64) -> OffsetDateTime {
     OffsetDateTime::from_unix_timestamp_nanos(i128::from(v) * 1_000_000).unwrap_or(OffsetDateTime::UNIX_EPOCH)
 }
 
+/// The `meta` column of a row.
+fn meta(r: &rusqlite::Row<'_>, column: usize) -> rusqlite::Result<Meta> {
+    let meta: String = r.get(column)?;
+    // A row this store wrote always parses; an unreadable one keeps its bytes readable without attributes.
+    Ok(serde_json::from_str(&meta).unwrap_or_default())
+}
+
 const OBJECT_COLUMNS: &str = "bucket, key, blob, size, etag, modified_ms, meta";
 
 fn object_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ObjectInfo> {
-    let meta: String = r.get(6)?;
-    // A row this store wrote always parses; an unreadable one keeps its bytes readable without attributes.
-    let meta: Meta = serde_json::from_str(&meta).unwrap_or_default();
+    let meta = meta(r, 6)?;
     Ok(ObjectInfo {
         bucket: r.get(0)?,
         key: r.get(1)?,
@@ -175,19 +180,14 @@ impl Index {
     pub fn delete_bucket(&self, name: &str) -> Result<Vec<String>, S3Error> {
         self.with(|c| {
             let tx = c.transaction()?;
-            if !bucket_exists(&tx, name)? {
-                return Err(S3Error::NoSuchBucket(name.to_owned()));
-            }
+            require_bucket(&tx, name)?;
             let has_objects: bool =
                 tx.query_row("SELECT EXISTS (SELECT 1 FROM objects WHERE bucket = ?1)", [name], |r| r.get(0))?;
             if has_objects {
                 return Err(S3Error::BucketNotEmpty(name.to_owned()));
             }
-            let blobs = {
-                let mut st =
-                    tx.prepare("SELECT p.blob FROM parts p JOIN uploads u ON u.id = p.upload WHERE u.bucket = ?1")?;
-                st.query_map([name], |r| r.get(0))?.collect::<rusqlite::Result<Vec<String>>>()?
-            };
+            let blobs =
+                strings(&tx, "SELECT p.blob FROM parts p JOIN uploads u ON u.id = p.upload WHERE u.bucket = ?1", name)?;
             tx.execute("DELETE FROM parts WHERE upload IN (SELECT id FROM uploads WHERE bucket = ?1)", [name])?;
             tx.execute("DELETE FROM uploads WHERE bucket = ?1", [name])?;
             tx.execute("DELETE FROM buckets WHERE name = ?1", [name])?;
@@ -205,16 +205,14 @@ impl Index {
     }
 
     pub fn require_bucket(&self, name: &str) -> Result<(), S3Error> {
-        self.with(|c| if bucket_exists(c, name)? { Ok(()) } else { Err(S3Error::NoSuchBucket(name.to_owned())) })
+        self.with(|c| require_bucket(c, name))
     }
 
     // Objects.
 
     pub fn object(&self, bucket: &str, key: &str) -> Result<ObjectInfo, S3Error> {
         self.with(|c| {
-            if !bucket_exists(c, bucket)? {
-                return Err(S3Error::NoSuchBucket(bucket.to_owned()));
-            }
+            require_bucket(c, bucket)?;
             get_object(c, bucket, key)?.ok_or_else(|| S3Error::NoSuchKey(key.to_owned()))
         })
     }
@@ -230,9 +228,7 @@ impl Index {
     ) -> Result<Option<String>, S3Error> {
         self.with(|c| {
             let tx = c.transaction()?;
-            if !bucket_exists(&tx, &info.bucket)? {
-                return Err(S3Error::NoSuchBucket(info.bucket.clone()));
-            }
+            require_bucket(&tx, &info.bucket)?;
             let old = get_object(&tx, &info.bucket, &info.key)?;
             if conditions.if_none_match_any && old.is_some() {
                 return Err(S3Error::PreconditionFailed);
@@ -282,9 +278,7 @@ impl Index {
     ) -> Result<Option<ObjectInfo>, S3Error> {
         self.with(|c| {
             let tx = c.transaction()?;
-            if !bucket_exists(&tx, bucket)? {
-                return Err(S3Error::NoSuchBucket(bucket.to_owned()));
-            }
+            require_bucket(&tx, bucket)?;
             let Some(old) = get_object(&tx, bucket, key)? else { return Ok(None) };
             tx.execute("DELETE FROM objects WHERE bucket = ?1 AND key = ?2", params![bucket, key])?;
             queue(&tx, &make_events(&old))?;
@@ -315,9 +309,7 @@ impl Index {
 
     pub fn create_upload(&self, upload: &Upload) -> Result<(), S3Error> {
         self.with(|c| {
-            if !bucket_exists(c, &upload.bucket)? {
-                return Err(S3Error::NoSuchBucket(upload.bucket.clone()));
-            }
+            require_bucket(c, &upload.bucket)?;
             let meta = Meta { attributes: upload.attributes.clone(), ..Meta::default() };
             c.execute(
                 "INSERT INTO uploads (id, bucket, key, initiated_ms, meta) VALUES (?1, ?2, ?3, ?4, ?5)",
@@ -335,10 +327,8 @@ impl Index {
 
     pub fn upload(&self, bucket: &str, key: &str, id: &str) -> Result<Upload, S3Error> {
         self.with(|c| {
-            if !bucket_exists(c, bucket)? {
-                return Err(S3Error::NoSuchBucket(bucket.to_owned()));
-            }
-            get_upload(c, bucket, key, id)?.ok_or_else(|| S3Error::NoSuchUpload(id.to_owned()))
+            require_bucket(c, bucket)?;
+            require_upload(c, bucket, key, id)
         })
     }
 
@@ -346,9 +336,7 @@ impl Index {
     pub fn put_part(&self, bucket: &str, key: &str, upload: &str, part: &PartInfo) -> Result<Option<String>, S3Error> {
         self.with(|c| {
             let tx = c.transaction()?;
-            if get_upload(&tx, bucket, key, upload)?.is_none() {
-                return Err(S3Error::NoSuchUpload(upload.to_owned()));
-            }
+            require_upload(&tx, bucket, key, upload)?;
             let old: Option<String> = tx
                 .query_row(
                     "SELECT blob FROM parts WHERE upload = ?1 AND number = ?2",
@@ -390,13 +378,8 @@ impl Index {
     pub fn abort_upload(&self, bucket: &str, key: &str, id: &str) -> Result<Vec<String>, S3Error> {
         self.with(|c| {
             let tx = c.transaction()?;
-            if get_upload(&tx, bucket, key, id)?.is_none() {
-                return Err(S3Error::NoSuchUpload(id.to_owned()));
-            }
-            let blobs = {
-                let mut st = tx.prepare("SELECT blob FROM parts WHERE upload = ?1")?;
-                st.query_map([id], |r| r.get(0))?.collect::<rusqlite::Result<Vec<String>>>()?
-            };
+            require_upload(&tx, bucket, key, id)?;
+            let blobs = strings(&tx, "SELECT blob FROM parts WHERE upload = ?1", id)?;
             tx.execute("DELETE FROM parts WHERE upload = ?1", [id])?;
             tx.execute("DELETE FROM uploads WHERE id = ?1", [id])?;
             tx.commit()?;
@@ -413,14 +396,12 @@ impl Index {
         limit: usize,
     ) -> Result<Vec<Upload>, S3Error> {
         self.with(|c| {
-            if !bucket_exists(c, bucket)? {
-                return Err(S3Error::NoSuchBucket(bucket.to_owned()));
-            }
-            let mut st = c.prepare_cached(
-                "SELECT id, bucket, key, initiated_ms, meta FROM uploads
+            require_bucket(c, bucket)?;
+            let mut st = c.prepare_cached(&format!(
+                "SELECT {UPLOAD_COLUMNS} FROM uploads
                  WHERE bucket = ?1 AND key >= ?2 AND (key > ?3 OR (key = ?3 AND id > ?4))
-                 ORDER BY key, id",
-            )?;
+                 ORDER BY key, id"
+            ))?;
             let rows = st.query_map(params![bucket, prefix, after.0, after.1], upload_row)?;
             let mut out = Vec::new();
             for row in rows {
@@ -468,8 +449,15 @@ impl Index {
     }
 }
 
-fn bucket_exists(c: &Connection, name: &str) -> rusqlite::Result<bool> {
-    c.prepare_cached("SELECT EXISTS (SELECT 1 FROM buckets WHERE name = ?1)")?.query_row([name], |r| r.get(0))
+fn require_bucket(c: &Connection, name: &str) -> Result<(), S3Error> {
+    let exists: bool =
+        c.prepare_cached("SELECT EXISTS (SELECT 1 FROM buckets WHERE name = ?1)")?.query_row([name], |r| r.get(0))?;
+    if exists { Ok(()) } else { Err(S3Error::NoSuchBucket(name.to_owned())) }
+}
+
+/// The first column of each row `sql` selects for `param`.
+fn strings(c: &Connection, sql: &str, param: &str) -> rusqlite::Result<Vec<String>> {
+    c.prepare(sql)?.query_map([param], |r| r.get(0))?.collect()
 }
 
 fn get_object(c: &Connection, bucket: &str, key: &str) -> rusqlite::Result<Option<ObjectInfo>> {
@@ -478,9 +466,10 @@ fn get_object(c: &Connection, bucket: &str, key: &str) -> rusqlite::Result<Optio
         .optional()
 }
 
+const UPLOAD_COLUMNS: &str = "id, bucket, key, initiated_ms, meta";
+
 fn upload_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Upload> {
-    let meta: String = r.get(4)?;
-    let meta: Meta = serde_json::from_str(&meta).unwrap_or_default();
+    let meta = meta(r, 4)?;
     Ok(Upload {
         id: r.get(0)?,
         bucket: r.get(1)?,
@@ -490,12 +479,12 @@ fn upload_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Upload> {
     })
 }
 
-fn get_upload(c: &Connection, bucket: &str, key: &str, id: &str) -> rusqlite::Result<Option<Upload>> {
-    c.prepare_cached(
-        "SELECT id, bucket, key, initiated_ms, meta FROM uploads WHERE id = ?1 AND bucket = ?2 AND key = ?3",
-    )?
-    .query_row(params![id, bucket, key], upload_row)
-    .optional()
+/// The upload `id` of (bucket, key); an upload of another key is no such upload.
+fn require_upload(c: &Connection, bucket: &str, key: &str, id: &str) -> Result<Upload, S3Error> {
+    c.prepare_cached(&format!("SELECT {UPLOAD_COLUMNS} FROM uploads WHERE id = ?1 AND bucket = ?2 AND key = ?3"))?
+        .query_row(params![id, bucket, key], upload_row)
+        .optional()?
+        .ok_or_else(|| S3Error::NoSuchUpload(id.to_owned()))
 }
 
 fn queue(tx: &Transaction<'_>, events: &[Outgoing]) -> rusqlite::Result<()> {

@@ -8,7 +8,7 @@ use crate::{
     error::S3Error,
     index::{Attributes, Checksums, ObjectInfo, WriteConditions, etag_matches},
     notify::Requester,
-    store::{self, MAX_PUT, Store},
+    store::{self, Listing, MAX_PUT, Store},
 };
 use base64::Engine;
 use local_core::endpoint::CallContext;
@@ -58,52 +58,71 @@ fn seconds(t: OffsetDateTime) -> i64 {
     t.unix_timestamp()
 }
 
-/// The reading conditions of GET and HEAD, in RFC 9110's order, as S3 applies them.
-fn check_read(
-    info: &ObjectInfo,
-    if_match: Option<&ETagCondition>,
-    if_none_match: Option<&ETagCondition>,
-    if_modified_since: Option<&Timestamp>,
-    if_unmodified_since: Option<&Timestamp>,
-) -> Result<(), S3Error> {
-    let modified = seconds(info.last_modified);
-    match if_match {
-        Some(c) if !etag_matches(&condition_text(c), &info.etag) => return Err(S3Error::PreconditionFailed),
-        Some(_) => {}
-        None => {
-            if let Some(t) = if_unmodified_since
-                && modified > seconds(OffsetDateTime::from(t.clone()))
-            {
-                return Err(S3Error::PreconditionFailed);
-            }
-        }
-    }
-    match if_none_match {
-        Some(c) if etag_matches(&condition_text(c), &info.etag) => return Err(S3Error::NotModified),
-        Some(_) => {}
-        None => {
-            if let Some(t) = if_modified_since
-                && modified <= seconds(OffsetDateTime::from(t.clone()))
-            {
-                return Err(S3Error::NotModified);
-            }
-        }
-    }
-    Ok(())
+/// The conditions of a read: `If-*` of a GET or HEAD, or `x-amz-copy-source-if-*` of a copy's source.
+struct ReadConditions<'a> {
+    if_match: Option<&'a ETagCondition>,
+    if_none_match: Option<&'a ETagCondition>,
+    if_modified_since: Option<&'a Timestamp>,
+    if_unmodified_since: Option<&'a Timestamp>,
 }
 
-/// The `x-amz-copy-source-if-*` conditions: every failure is a 412 on copy.
-fn check_copy_source(
-    info: &ObjectInfo,
-    if_match: Option<&ETagCondition>,
-    if_none_match: Option<&ETagCondition>,
-    if_modified_since: Option<&Timestamp>,
-    if_unmodified_since: Option<&Timestamp>,
-) -> Result<(), S3Error> {
-    check_read(info, if_match, if_none_match, if_modified_since, if_unmodified_since).map_err(|e| match e {
-        S3Error::NotModified => S3Error::PreconditionFailed,
-        e => e,
-    })
+/// The [`ReadConditions`] of an input: GetObject and HeadObject name the four fields `if_*`, CopyObject and
+/// UploadPartCopy `copy_source_if_*`.
+macro_rules! read_conditions {
+    ($input:ident) => {
+        read_conditions!($input: if_match, if_none_match, if_modified_since, if_unmodified_since)
+    };
+    (copy source of $input:ident) => {
+        read_conditions!($input: copy_source_if_match, copy_source_if_none_match, copy_source_if_modified_since,
+            copy_source_if_unmodified_since)
+    };
+    ($input:ident: $if_match:ident, $if_none_match:ident, $if_modified_since:ident, $if_unmodified_since:ident) => {
+        ReadConditions {
+            if_match: $input.$if_match.as_ref(),
+            if_none_match: $input.$if_none_match.as_ref(),
+            if_modified_since: $input.$if_modified_since.as_ref(),
+            if_unmodified_since: $input.$if_unmodified_since.as_ref(),
+        }
+    };
+}
+
+impl ReadConditions<'_> {
+    /// The conditions of GET and HEAD, in RFC 9110's order, as S3 applies them.
+    fn check(&self, info: &ObjectInfo) -> Result<(), S3Error> {
+        let Self { if_match, if_none_match, if_modified_since, if_unmodified_since } = *self;
+        let modified = seconds(info.last_modified);
+        match if_match {
+            Some(c) if !etag_matches(&condition_text(c), &info.etag) => return Err(S3Error::PreconditionFailed),
+            Some(_) => {}
+            None => {
+                if let Some(t) = if_unmodified_since
+                    && modified > seconds(OffsetDateTime::from(t.clone()))
+                {
+                    return Err(S3Error::PreconditionFailed);
+                }
+            }
+        }
+        match if_none_match {
+            Some(c) if etag_matches(&condition_text(c), &info.etag) => return Err(S3Error::NotModified),
+            Some(_) => {}
+            None => {
+                if let Some(t) = if_modified_since
+                    && modified <= seconds(OffsetDateTime::from(t.clone()))
+                {
+                    return Err(S3Error::NotModified);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The conditions of a copy's source: every failure is a 412 on copy.
+    fn check_copy_source(&self, info: &ObjectInfo) -> Result<(), S3Error> {
+        self.check(info).map_err(|e| match e {
+            S3Error::NotModified => S3Error::PreconditionFailed,
+            e => e,
+        })
+    }
 }
 
 fn write_conditions(if_match: Option<&ETagCondition>, if_none_match: Option<&ETagCondition>) -> WriteConditions {
@@ -113,19 +132,104 @@ fn write_conditions(if_match: Option<&ETagCondition>, if_none_match: Option<&ETa
     }
 }
 
-fn copy_source(source: &dto::CopySource) -> Result<(String, String), S3Error> {
-    match source {
-        dto::CopySource::Bucket { bucket, key, .. } => Ok((bucket.to_string(), key.to_string())),
-        _ => Err(S3Error::InvalidArgument("Only bucket/key copy sources are supported locally".into())),
+/// A declared length over [`MAX_PUT`] is refused before anything else is looked at, as S3 does.
+fn check_declared_length(content_length: Option<i64>) -> Result<(), S3Error> {
+    if content_length.is_some_and(|n| n as u64 > MAX_PUT) {
+        return Err(S3Error::EntityTooLarge);
     }
+    Ok(())
 }
 
-/// Checksums the request declares (headers), and which algorithms to compute for them or for a trailer.
-fn declared(
+/// What a PutObject or an UploadPart says of its body, to check the staged bytes against.
+struct SentBody<'a> {
+    body: Option<dto::StreamingBlob>,
+    content_length: Option<i64>,
+    content_md5: Option<&'a str>,
+    algorithm: Option<&'a dto::ChecksumAlgorithm>,
+    /// The checksums given in headers; a trailer may add others.
+    checksums: Checksums,
+}
+
+/// The [`SentBody`] of a PutObject or UploadPart input: s3s gives the two the same fields in two types.
+macro_rules! sent_body {
+    ($input:ident) => {
+        SentBody {
+            body: $input.body,
+            content_length: $input.content_length,
+            content_md5: $input.content_md5.as_deref(),
+            algorithm: $input.checksum_algorithm.as_ref(),
+            checksums: Checksums {
+                crc32: $input.checksum_crc32,
+                crc32c: $input.checksum_crc32c,
+                crc64nvme: $input.checksum_crc64nvme,
+                sha1: $input.checksum_sha1,
+                sha256: $input.checksum_sha256,
+            },
+        }
+    };
+}
+
+/// The attributes a PutObject, a CreateMultipartUpload or a replacing CopyObject sets, from the same fields of
+/// their three input types.
+macro_rules! attributes {
+    ($input:ident) => {
+        Attributes {
+            content_type: $input.content_type,
+            content_disposition: $input.content_disposition,
+            content_encoding: $input.content_encoding,
+            content_language: $input.content_language,
+            cache_control: $input.cache_control,
+            expires: $input.expires.as_ref().and_then(http_date),
+            metadata: kept_metadata($input.metadata),
+        }
+    };
+}
+
+/// An output with its `x-amz-checksum-*` fields taken from [`Checksums`]; the other fields as given.
+macro_rules! with_checksums {
+    ($output:path { $($field:ident: $value:expr),* $(,)? }, $checksums:expr) => {{
+        let Checksums { crc32, crc32c, crc64nvme, sha1, sha256 } = $checksums;
+        $output {
+            $($field: $value,)*
+            checksum_crc32: crc32,
+            checksum_crc32c: crc32c,
+            checksum_crc64nvme: crc64nvme,
+            checksum_sha1: sha1,
+            checksum_sha256: sha256,
+            ..Default::default()
+        }
+    }};
+}
+
+/// A GetObject or HeadObject output: the headers both answer for `info`, and the fields given.
+macro_rules! object_output {
+    ($output:path { $($field:ident: $value:expr),* $(,)? }, $info:expr) => {{
+        let info: &ObjectInfo = $info;
+        let a = &info.attributes;
+        $output {
+            $($field: $value,)*
+            accept_ranges: Some("bytes".into()),
+            e_tag: Some(etag(&info.etag)),
+            last_modified: Some(info.last_modified.into()),
+            content_type: a.content_type.clone(),
+            content_disposition: a.content_disposition.clone(),
+            content_encoding: a.content_encoding.clone(),
+            content_language: a.content_language.clone(),
+            cache_control: a.cache_control.clone(),
+            expires: a.expires.as_deref().and_then(parse_http_date),
+            metadata: user_metadata(a),
+            parts_count: info.parts.map(|p| p as i32),
+            ..Default::default()
+        }
+    }};
+}
+
+/// Which algorithms staging computes: those of the checksums given, and those the request names for a trailer.
+fn algorithms_for(
     headers: &http::HeaderMap,
     algorithm: Option<&dto::ChecksumAlgorithm>,
-    given: Checksums,
-) -> (Algorithms, Checksums) {
+    given: &Checksums,
+) -> Algorithms {
     let named = |name: &str| {
         algorithm.is_some_and(|a| a.as_str().eq_ignore_ascii_case(name))
             || headers
@@ -133,14 +237,13 @@ fn declared(
                 .and_then(|v| v.to_str().ok())
                 .is_some_and(|t| t.split(',').any(|t| t.trim().eq_ignore_ascii_case(&format!("x-amz-checksum-{name}"))))
     };
-    let algorithms = Algorithms {
+    Algorithms {
         crc32: given.crc32.is_some() || named("crc32"),
         crc32c: given.crc32c.is_some() || named("crc32c"),
         crc64nvme: given.crc64nvme.is_some() || named("crc64nvme"),
         sha1: given.sha1.is_some() || named("sha1"),
         sha256: given.sha256.is_some() || named("sha256"),
-    };
-    (algorithms, given)
+    }
 }
 
 /// Verifies a staged body against Content-MD5 and the declared checksums (with any a trailer carried).
@@ -185,28 +288,9 @@ fn verify(
     Ok(())
 }
 
-fn attributes(
-    content_type: Option<String>,
-    content_disposition: Option<String>,
-    content_encoding: Option<String>,
-    content_language: Option<String>,
-    cache_control: Option<String>,
-    expires: Option<&Timestamp>,
-    metadata: Option<dto::Metadata>,
-) -> Attributes {
-    Attributes {
-        content_type,
-        content_disposition,
-        content_encoding,
-        content_language,
-        cache_control,
-        expires: expires.and_then(http_date),
-        metadata: metadata
-            .unwrap_or_default()
-            .into_iter()
-            .map(|(k, v)| (k.to_ascii_lowercase(), v))
-            .collect::<BTreeMap<_, _>>(),
-    }
+/// User metadata as kept: names in lower case.
+fn kept_metadata(metadata: Option<dto::Metadata>) -> BTreeMap<String, String> {
+    metadata.unwrap_or_default().into_iter().map(|(k, v)| (k.to_ascii_lowercase(), v)).collect()
 }
 
 fn user_metadata(a: &Attributes) -> Option<dto::Metadata> {
@@ -238,16 +322,33 @@ fn page_size(max: Option<i32>, what: &str) -> Result<usize, S3Error> {
     }
 }
 
-fn object_entry(o: &ObjectInfo, encode: &dyn Fn(&str) -> String, owner: Option<dto::Owner>) -> dto::Object {
-    dto::Object {
-        key: Some(encode(&o.key)),
-        e_tag: Some(etag(&o.etag)),
-        last_modified: Some(o.last_modified.into()),
-        size: Some(o.size as i64),
-        storage_class: Some(dto::ObjectStorageClass::from_static(dto::ObjectStorageClass::STANDARD)),
-        owner,
-        ..Default::default()
-    }
+/// How a listing gives keys back: URL-encoded when the request asked for `encoding-type=url`.
+fn key_encoder(encoding: Option<&dto::EncodingType>) -> impl Fn(&str) -> String + Copy {
+    let url = encoding.is_some_and(|e| e.as_str() == dto::EncodingType::URL);
+    move |s: &str| if url { url_encode(s) } else { s.to_owned() }
+}
+
+/// A page's objects and common prefixes, as both versions of ListObjects answer them.
+fn listed(
+    page: &Listing,
+    encode: &impl Fn(&str) -> String,
+    owner: Option<dto::Owner>,
+) -> (Vec<dto::Object>, Vec<dto::CommonPrefix>) {
+    let objects = page
+        .objects
+        .iter()
+        .map(|o| dto::Object {
+            key: Some(encode(&o.key)),
+            e_tag: Some(etag(&o.etag)),
+            last_modified: Some(o.last_modified.into()),
+            size: Some(o.size as i64),
+            storage_class: Some(dto::ObjectStorageClass::from_static(dto::ObjectStorageClass::STANDARD)),
+            owner: owner.clone(),
+            ..Default::default()
+        })
+        .collect();
+    let prefixes = page.common_prefixes.iter().map(|p| dto::CommonPrefix { prefix: Some(encode(p)) }).collect();
+    (objects, prefixes)
 }
 
 fn token_encode(last: &str) -> String {
@@ -276,6 +377,47 @@ fn copy_range(range: &str, size: u64) -> Result<std::ops::Range<u64>, S3Error> {
 impl Wire {
     fn owner(&self) -> dto::Owner {
         dto::Owner { id: Some(self.0.identity.account.clone()), display_name: Some("local".into()) }
+    }
+
+    /// A copy's source: its bucket, key and object, if `conditions` hold.
+    async fn copy_source(
+        &self,
+        source: &dto::CopySource,
+        conditions: &ReadConditions<'_>,
+    ) -> Result<(String, String, ObjectInfo), S3Error> {
+        let (bucket, key) = match source {
+            dto::CopySource::Bucket { bucket, key, .. } => (bucket.to_string(), key.to_string()),
+            _ => return Err(S3Error::InvalidArgument("Only bucket/key copy sources are supported locally".into())),
+        };
+        let info = self.0.head(&bucket, &key).await?;
+        conditions.check_copy_source(&info)?;
+        Ok((bucket, key, info))
+    }
+
+    /// Who initiated an upload: locally always the owner.
+    fn initiator(&self) -> dto::Initiator {
+        let owner = self.owner();
+        dto::Initiator { id: owner.id, display_name: owner.display_name }
+    }
+
+    /// Stages a sent body and checks it against its declared length, Content-MD5 and checksums (given in headers
+    /// or in a trailer), before anything is committed.
+    async fn stage_verified(
+        &self,
+        sent: SentBody<'_>,
+        headers: &http::HeaderMap,
+        trailers: Option<&s3s::TrailingHeaders>,
+    ) -> Result<Staged, S3Error> {
+        let algorithms = algorithms_for(headers, sent.algorithm, &sent.checksums);
+        let body = sent.body.ok_or(S3Error::IncompleteBody)?;
+        let staged = self.0.blobs.stage(body, algorithms, MAX_PUT).await?;
+        if let Some(n) = sent.content_length
+            && n as u64 != staged.size
+        {
+            return Err(S3Error::IncompleteBody);
+        }
+        verify(&staged, sent.content_md5, sent.checksums, trailers)?;
+        Ok(staged)
     }
 
     /// The object at (bucket, key) with its blob open, so a write replacing it meanwhile cannot pull the file away.
@@ -342,68 +484,25 @@ impl s3s::S3 for Wire {
 
     async fn put_object(&self, req: S3Request<dto::PutObjectInput>) -> Out<dto::PutObjectOutput> {
         let by = requester(&req);
-        let trailers = req.trailing_headers.clone();
         let input = req.input;
         store::check_key(&input.key)?;
-        if input.content_length.is_some_and(|n| n as u64 > MAX_PUT) {
-            return Err(S3Error::EntityTooLarge.into());
-        }
+        check_declared_length(input.content_length)?;
         self.0.require_bucket(&input.bucket).await?;
-        let (algorithms, expected) = declared(
-            &req.headers,
-            input.checksum_algorithm.as_ref(),
-            Checksums {
-                crc32: input.checksum_crc32,
-                crc32c: input.checksum_crc32c,
-                crc64nvme: input.checksum_crc64nvme,
-                sha1: input.checksum_sha1,
-                sha256: input.checksum_sha256,
-            },
-        );
-        let body = input.body.ok_or(S3Error::IncompleteBody)?;
-        let staged = self.0.blobs.stage(body, algorithms, MAX_PUT).await?;
-        if let Some(n) = input.content_length
-            && n as u64 != staged.size
-        {
-            return Err(S3Error::IncompleteBody.into());
-        }
-        verify(&staged, input.content_md5.as_deref(), expected, trailers.as_ref())?;
+        let staged = self.stage_verified(sent_body!(input), &req.headers, req.trailing_headers.as_ref()).await?;
         let checksums = staged.checksums.clone();
-        let attrs = attributes(
-            input.content_type,
-            input.content_disposition,
-            input.content_encoding,
-            input.content_language,
-            input.cache_control,
-            input.expires.as_ref(),
-            input.metadata,
-        );
+        let attrs = attributes!(input);
         let conditions = write_conditions(input.if_match.as_ref(), input.if_none_match.as_ref());
         let info = self
             .0
             .commit(&input.bucket, &input.key, staged, attrs, checksums, None, conditions, "ObjectCreated:Put", &by)
             .await?;
-        ok(dto::PutObjectOutput {
-            e_tag: Some(etag(&info.etag)),
-            checksum_crc32: info.checksums.crc32,
-            checksum_crc32c: info.checksums.crc32c,
-            checksum_crc64nvme: info.checksums.crc64nvme,
-            checksum_sha1: info.checksums.sha1,
-            checksum_sha256: info.checksums.sha256,
-            ..Default::default()
-        })
+        ok(with_checksums!(dto::PutObjectOutput { e_tag: Some(etag(&info.etag)) }, info.checksums))
     }
 
     async fn get_object(&self, req: S3Request<dto::GetObjectInput>) -> Out<dto::GetObjectOutput> {
         let input = req.input;
         let (info, file) = self.open(&input.bucket, &input.key).await?;
-        check_read(
-            &info,
-            input.if_match.as_ref(),
-            input.if_none_match.as_ref(),
-            input.if_modified_since.as_ref(),
-            input.if_unmodified_since.as_ref(),
-        )?;
+        read_conditions!(input).check(&info)?;
         let (range, content_range) = match &input.range {
             None => (0..info.size, None),
             Some(r) => {
@@ -415,59 +514,29 @@ impl s3s::S3 for Wire {
         let whole = content_range.is_none();
         let with_checksums =
             whole && input.checksum_mode.as_ref().is_some_and(|m| m.as_str() == dto::ChecksumMode::ENABLED);
-        let a = &info.attributes;
+        let sums = if with_checksums { info.checksums.clone() } else { Checksums::default() };
         let len = range.end - range.start;
         let body = dto::StreamingBlob::wrap(crate::blobs::Blobs::stream(file, range));
-        ok(dto::GetObjectOutput {
-            body: Some(body),
-            content_length: Some(len as i64),
-            content_range,
-            accept_ranges: Some("bytes".into()),
-            e_tag: Some(etag(&info.etag)),
-            last_modified: Some(info.last_modified.into()),
-            content_type: a.content_type.clone(),
-            content_disposition: a.content_disposition.clone(),
-            content_encoding: a.content_encoding.clone(),
-            content_language: a.content_language.clone(),
-            cache_control: a.cache_control.clone(),
-            expires: a.expires.as_deref().and_then(parse_http_date),
-            metadata: user_metadata(a),
-            parts_count: info.parts.map(|p| p as i32),
-            checksum_crc32: info.checksums.crc32.clone().filter(|_| with_checksums),
-            checksum_crc32c: info.checksums.crc32c.clone().filter(|_| with_checksums),
-            checksum_crc64nvme: info.checksums.crc64nvme.clone().filter(|_| with_checksums),
-            checksum_sha1: info.checksums.sha1.clone().filter(|_| with_checksums),
-            checksum_sha256: info.checksums.sha256.clone().filter(|_| with_checksums),
-            ..Default::default()
-        })
+        ok(object_output!(
+            dto::GetObjectOutput {
+                body: Some(body),
+                content_length: Some(len as i64),
+                content_range: content_range,
+                checksum_crc32: sums.crc32,
+                checksum_crc32c: sums.crc32c,
+                checksum_crc64nvme: sums.crc64nvme,
+                checksum_sha1: sums.sha1,
+                checksum_sha256: sums.sha256,
+            },
+            &info
+        ))
     }
 
     async fn head_object(&self, req: S3Request<dto::HeadObjectInput>) -> Out<dto::HeadObjectOutput> {
         let input = req.input;
         let info = self.0.head(&input.bucket, &input.key).await?;
-        check_read(
-            &info,
-            input.if_match.as_ref(),
-            input.if_none_match.as_ref(),
-            input.if_modified_since.as_ref(),
-            input.if_unmodified_since.as_ref(),
-        )?;
-        let a = &info.attributes;
-        ok(dto::HeadObjectOutput {
-            content_length: Some(info.size as i64),
-            accept_ranges: Some("bytes".into()),
-            e_tag: Some(etag(&info.etag)),
-            last_modified: Some(info.last_modified.into()),
-            content_type: a.content_type.clone(),
-            content_disposition: a.content_disposition.clone(),
-            content_encoding: a.content_encoding.clone(),
-            content_language: a.content_language.clone(),
-            cache_control: a.cache_control.clone(),
-            expires: a.expires.as_deref().and_then(parse_http_date),
-            metadata: user_metadata(a),
-            parts_count: info.parts.map(|p| p as i32),
-            ..Default::default()
-        })
+        read_conditions!(input).check(&info)?;
+        ok(object_output!(dto::HeadObjectOutput { content_length: Some(info.size as i64) }, &info))
     }
 
     async fn delete_object(&self, req: S3Request<dto::DeleteObjectInput>) -> Out<dto::DeleteObjectOutput> {
@@ -507,15 +576,8 @@ impl s3s::S3 for Wire {
         let by = requester(&req);
         let input = req.input;
         store::check_key(&input.key)?;
-        let (src_bucket, src_key) = copy_source(&input.copy_source)?;
-        let source = self.0.head(&src_bucket, &src_key).await?;
-        check_copy_source(
-            &source,
-            input.copy_source_if_match.as_ref(),
-            input.copy_source_if_none_match.as_ref(),
-            input.copy_source_if_modified_since.as_ref(),
-            input.copy_source_if_unmodified_since.as_ref(),
-        )?;
+        let (src_bucket, src_key, source) =
+            self.copy_source(&input.copy_source, &read_conditions!(copy source of input)).await?;
         let replace = input.metadata_directive.as_ref().is_some_and(|d| d.as_str() == dto::MetadataDirective::REPLACE);
         if !replace && src_bucket == input.bucket && src_key == input.key {
             return Err(S3Error::InvalidRequest(
@@ -524,19 +586,7 @@ impl s3s::S3 for Wire {
             .into());
         }
         self.0.require_bucket(&input.bucket).await?;
-        let attrs = if replace {
-            attributes(
-                input.content_type,
-                input.content_disposition,
-                input.content_encoding,
-                input.content_language,
-                input.cache_control,
-                input.expires.as_ref(),
-                input.metadata,
-            )
-        } else {
-            source.attributes.clone()
-        };
+        let attrs = if replace { attributes!(input) } else { source.attributes.clone() };
         let staged = self.0.blobs.stage_copy(&source.blob, None).await.map_err(|e| match e {
             S3Error::Io(e) if e.kind() == std::io::ErrorKind::NotFound => S3Error::NoSuchKey(src_key.clone()),
             e => e,
@@ -574,10 +624,10 @@ impl s3s::S3 for Wire {
         };
         let prefix = input.prefix.clone().unwrap_or_default();
         let page = self.0.list(&input.bucket, &prefix, input.delimiter.as_deref(), &after, max).await?;
-        let url = input.encoding_type.as_ref().is_some_and(|e| e.as_str() == dto::EncodingType::URL);
-        let encode = |s: &str| if url { url_encode(s) } else { s.to_owned() };
+        let encode = key_encoder(input.encoding_type.as_ref());
         let owner = input.fetch_owner.unwrap_or(false).then(|| self.owner());
-        let count = page.objects.len() + page.common_prefixes.len();
+        let (contents, common_prefixes) = listed(&page, &encode, owner);
+        let count = contents.len() + common_prefixes.len();
         ok(dto::ListObjectsV2Output {
             name: Some(input.bucket),
             prefix: Some(encode(&prefix)),
@@ -588,10 +638,8 @@ impl s3s::S3 for Wire {
             is_truncated: Some(page.truncated),
             continuation_token: input.continuation_token,
             next_continuation_token: page.last.as_deref().filter(|_| page.truncated).map(token_encode),
-            contents: Some(page.objects.iter().map(|o| object_entry(o, &encode, owner.clone())).collect()),
-            common_prefixes: Some(
-                page.common_prefixes.iter().map(|p| dto::CommonPrefix { prefix: Some(encode(p)) }).collect(),
-            ),
+            contents: Some(contents),
+            common_prefixes: Some(common_prefixes),
             encoding_type: input.encoding_type,
             ..Default::default()
         })
@@ -603,9 +651,8 @@ impl s3s::S3 for Wire {
         let prefix = input.prefix.clone().unwrap_or_default();
         let after = input.marker.clone().unwrap_or_default();
         let page = self.0.list(&input.bucket, &prefix, input.delimiter.as_deref(), &after, max).await?;
-        let url = input.encoding_type.as_ref().is_some_and(|e| e.as_str() == dto::EncodingType::URL);
-        let encode = |s: &str| if url { url_encode(s) } else { s.to_owned() };
-        let owner = Some(self.owner());
+        let encode = key_encoder(input.encoding_type.as_ref());
+        let (contents, common_prefixes) = listed(&page, &encode, Some(self.owner()));
         // S3 gives NextMarker only with a delimiter; without one the client continues from the last key.
         let next_marker = page.last.as_deref().filter(|_| page.truncated && input.delimiter.is_some()).map(encode);
         ok(dto::ListObjectsOutput {
@@ -616,10 +663,8 @@ impl s3s::S3 for Wire {
             max_keys: Some(max as i32),
             is_truncated: Some(page.truncated),
             next_marker,
-            contents: Some(page.objects.iter().map(|o| object_entry(o, &encode, owner.clone())).collect()),
-            common_prefixes: Some(
-                page.common_prefixes.iter().map(|p| dto::CommonPrefix { prefix: Some(encode(p)) }).collect(),
-            ),
+            contents: Some(contents),
+            common_prefixes: Some(common_prefixes),
             encoding_type: input.encoding_type,
             ..Default::default()
         })
@@ -630,15 +675,7 @@ impl s3s::S3 for Wire {
         req: S3Request<dto::CreateMultipartUploadInput>,
     ) -> Out<dto::CreateMultipartUploadOutput> {
         let input = req.input;
-        let attrs = attributes(
-            input.content_type,
-            input.content_disposition,
-            input.content_encoding,
-            input.content_language,
-            input.cache_control,
-            input.expires.as_ref(),
-            input.metadata,
-        );
+        let attrs = attributes!(input);
         let upload = self.0.create_upload(&input.bucket, &input.key, attrs).await?;
         ok(dto::CreateMultipartUploadOutput {
             bucket: Some(upload.bucket),
@@ -649,58 +686,21 @@ impl s3s::S3 for Wire {
     }
 
     async fn upload_part(&self, req: S3Request<dto::UploadPartInput>) -> Out<dto::UploadPartOutput> {
-        let trailers = req.trailing_headers.clone();
         let input = req.input;
         let number = part_number(input.part_number)?;
-        if input.content_length.is_some_and(|n| n as u64 > MAX_PUT) {
-            return Err(S3Error::EntityTooLarge.into());
-        }
+        check_declared_length(input.content_length)?;
         self.0.upload(&input.bucket, &input.key, &input.upload_id).await?;
-        let (algorithms, expected) = declared(
-            &req.headers,
-            input.checksum_algorithm.as_ref(),
-            Checksums {
-                crc32: input.checksum_crc32,
-                crc32c: input.checksum_crc32c,
-                crc64nvme: input.checksum_crc64nvme,
-                sha1: input.checksum_sha1,
-                sha256: input.checksum_sha256,
-            },
-        );
-        let body = input.body.ok_or(S3Error::IncompleteBody)?;
-        let staged = self.0.blobs.stage(body, algorithms, MAX_PUT).await?;
-        if let Some(n) = input.content_length
-            && n as u64 != staged.size
-        {
-            return Err(S3Error::IncompleteBody.into());
-        }
-        verify(&staged, input.content_md5.as_deref(), expected, trailers.as_ref())?;
-        let sums = staged.checksums.clone();
+        let staged = self.stage_verified(sent_body!(input), &req.headers, req.trailing_headers.as_ref()).await?;
+        let checksums = staged.checksums.clone();
         let part = self.0.put_part(&input.bucket, &input.key, &input.upload_id, number, staged).await?;
-        ok(dto::UploadPartOutput {
-            e_tag: Some(etag(&part.etag)),
-            checksum_crc32: sums.crc32,
-            checksum_crc32c: sums.crc32c,
-            checksum_crc64nvme: sums.crc64nvme,
-            checksum_sha1: sums.sha1,
-            checksum_sha256: sums.sha256,
-            ..Default::default()
-        })
+        ok(with_checksums!(dto::UploadPartOutput { e_tag: Some(etag(&part.etag)) }, checksums))
     }
 
     async fn upload_part_copy(&self, req: S3Request<dto::UploadPartCopyInput>) -> Out<dto::UploadPartCopyOutput> {
         let input = req.input;
         let number = part_number(input.part_number)?;
         self.0.upload(&input.bucket, &input.key, &input.upload_id).await?;
-        let (src_bucket, src_key) = copy_source(&input.copy_source)?;
-        let source = self.0.head(&src_bucket, &src_key).await?;
-        check_copy_source(
-            &source,
-            input.copy_source_if_match.as_ref(),
-            input.copy_source_if_none_match.as_ref(),
-            input.copy_source_if_modified_since.as_ref(),
-            input.copy_source_if_unmodified_since.as_ref(),
-        )?;
+        let (.., source) = self.copy_source(&input.copy_source, &read_conditions!(copy source of input)).await?;
         let range = input.copy_source_range.as_deref().map(|r| copy_range(r, source.size)).transpose()?;
         let staged = self.0.blobs.stage_copy(&source.blob, range).await?;
         let part = self.0.put_part(&input.bucket, &input.key, &input.upload_id, number, staged).await?;
@@ -762,8 +762,7 @@ impl s3s::S3 for Wire {
         let truncated = uploads.len() > max;
         uploads.truncate(max);
         let last = uploads.last().map(|u| (u.key.clone(), u.id.clone())).filter(|_| truncated);
-        let owner = self.owner();
-        let initiator = dto::Initiator { id: owner.id.clone(), display_name: owner.display_name.clone() };
+        let (owner, initiator) = (self.owner(), self.initiator());
         ok(dto::ListMultipartUploadsOutput {
             bucket: Some(input.bucket),
             prefix: Some(prefix),
@@ -799,7 +798,6 @@ impl s3s::S3 for Wire {
         let mut parts = self.0.parts(&input.upload_id, after, max + 1).await?;
         let truncated = parts.len() > max;
         parts.truncate(max);
-        let owner = self.owner();
         ok(dto::ListPartsOutput {
             bucket: Some(input.bucket),
             key: Some(input.key),
@@ -808,8 +806,8 @@ impl s3s::S3 for Wire {
             part_number_marker: input.part_number_marker,
             is_truncated: Some(truncated),
             next_part_number_marker: parts.last().filter(|_| truncated).map(|p| p.number as i32),
-            initiator: Some(dto::Initiator { id: owner.id.clone(), display_name: owner.display_name.clone() }),
-            owner: Some(owner),
+            initiator: Some(self.initiator()),
+            owner: Some(self.owner()),
             storage_class: Some(dto::StorageClass::from_static(dto::StorageClass::STANDARD)),
             parts: Some(
                 parts

@@ -9,7 +9,7 @@ use crate::{
     queue::MAX_MESSAGE_SIZE,
 };
 use local_core::Identity;
-use serde::Deserialize;
+use serde::{Deserialize, de::DeserializeOwned};
 use serde_json::{Map, Value, json};
 use std::collections::BTreeMap;
 
@@ -67,6 +67,59 @@ impl WireMessage {
     }
 }
 
+/// The body of a batch request: the queue and the entries, checked as AWS checks them before any is acted on.
+fn parse_batch<E: DeserializeOwned>(
+    body: &[u8],
+    identity: &Identity,
+    id: impl Fn(&E) -> &Option<String>,
+    what: &'static str,
+) -> Result<(String, Vec<E>), SqsError> {
+    #[derive(Deserialize)]
+    #[serde(rename_all = "PascalCase")]
+    struct Input<E> {
+        queue_url: Option<String>,
+        // Not `default`, which would require `E: Default`.
+        #[serde(default = "Vec::new")]
+        entries: Vec<E>,
+    }
+    let i: Input<E> = input(body)?;
+    let queue = queue_of(i.queue_url, identity)?;
+    check_batch(&i.entries, |e| id(e).as_deref().unwrap_or_default(), what)?;
+    Ok((queue, i.entries))
+}
+
+/// A batch's entries by id, each parsed or refused; only the parsed ones are acted on.
+struct Entries<T>(Vec<(String, Result<T, SqsError>)>);
+
+impl<T: Clone> Entries<T> {
+    fn valid(&self) -> Vec<T> {
+        self.0.iter().filter_map(|(_, e)| e.as_ref().ok().cloned()).collect()
+    }
+
+    /// The batch's answer, from the answers to the valid entries in their order (`missing` for any not answered);
+    /// a refused entry keeps its error.
+    fn answer<R>(
+        self,
+        answers: impl IntoIterator<Item = Result<R, SqsError>>,
+        missing: impl Fn() -> Result<R, SqsError>,
+        json: impl Fn(R) -> Value,
+    ) -> Value {
+        let mut answers = answers.into_iter();
+        let results = self
+            .0
+            .into_iter()
+            .map(|(id, parsed)| {
+                let result = match parsed {
+                    Ok(_) => answers.next().unwrap_or_else(&missing),
+                    Err(e) => Err(e),
+                };
+                (id, result.map(&json))
+            })
+            .collect();
+        batch_result(results)
+    }
+}
+
 fn sent_json(sent: &crate::SentMessage) -> Value {
     let mut v = json!({"MessageId": sent.message_id, "MD5OfMessageBody": sent.md5_of_body});
     if let Some(md5) = &sent.md5_of_attributes {
@@ -102,7 +155,7 @@ impl SendMessage {
 
 pub(in crate::api) struct SendMessageBatch {
     queue: String,
-    entries: Vec<(String, Result<NewMessage, SqsError>)>,
+    entries: Entries<NewMessage>,
 }
 
 impl SendMessageBatch {
@@ -114,39 +167,18 @@ impl SendMessageBatch {
             #[serde(flatten)]
             message: WireMessage,
         }
-        #[derive(Deserialize)]
-        #[serde(rename_all = "PascalCase")]
-        struct Input {
-            queue_url: Option<String>,
-            #[serde(default)]
-            entries: Vec<Entry>,
-        }
-        let i: Input = input(body)?;
-        let queue = queue_of(i.queue_url, identity)?;
-        check_batch(&i.entries, |e| e.id.as_deref().unwrap_or_default(), "SendMessageBatchRequestEntry")?;
-        let total: usize = i.entries.iter().map(|e| e.message.size()).sum();
+        let (queue, entries) = parse_batch(body, identity, |e: &Entry| &e.id, "SendMessageBatchRequestEntry")?;
+        let total: usize = entries.iter().map(|e| e.message.size()).sum();
         if total > MAX_MESSAGE_SIZE as usize {
             return Err(SqsError::BatchRequestTooLong(total));
         }
-        let entries = i.entries.into_iter().map(|e| (e.id.unwrap_or_default(), e.message.parse())).collect();
-        Ok(Self { queue, entries })
+        let entries = entries.into_iter().map(|e| (e.id.unwrap_or_default(), e.message.parse())).collect();
+        Ok(Self { queue, entries: Entries(entries) })
     }
 
     pub(in crate::api) async fn apply(self, sqs: &Sqs) -> Result<Value, SqsError> {
-        let valid: Vec<NewMessage> = self.entries.iter().filter_map(|(_, m)| m.as_ref().ok().cloned()).collect();
-        let mut sent = sqs.send_messages(&self.queue, valid).await?.into_iter();
-        let results = self
-            .entries
-            .into_iter()
-            .map(|(id, parsed)| {
-                let result = match parsed {
-                    Ok(_) => sent.next().unwrap_or_else(|| Err(SqsError::Internal("a send answered too few".into()))),
-                    Err(e) => Err(e),
-                };
-                (id, result.map(|s| sent_json(&s)))
-            })
-            .collect();
-        Ok(batch_result(results))
+        let sent = sqs.send_messages(&self.queue, self.entries.valid()).await?;
+        Ok(self.entries.answer(sent, || Err(SqsError::Internal("a send answered too few".into())), |s| sent_json(&s)))
     }
 }
 
@@ -270,18 +302,9 @@ impl DeleteMessageBatch {
             id: Option<String>,
             receipt_handle: Option<String>,
         }
-        #[derive(Deserialize)]
-        #[serde(rename_all = "PascalCase")]
-        struct Input {
-            queue_url: Option<String>,
-            #[serde(default)]
-            entries: Vec<Entry>,
-        }
-        let i: Input = input(body)?;
-        let queue = queue_of(i.queue_url, identity)?;
-        check_batch(&i.entries, |e| e.id.as_deref().unwrap_or_default(), "DeleteMessageBatchRequestEntry")?;
+        let (queue, entries) = parse_batch(body, identity, |e: &Entry| &e.id, "DeleteMessageBatchRequestEntry")?;
         let entries =
-            i.entries.into_iter().map(|e| (e.id.unwrap_or_default(), e.receipt_handle.unwrap_or_default())).collect();
+            entries.into_iter().map(|e| (e.id.unwrap_or_default(), e.receipt_handle.unwrap_or_default())).collect();
         Ok(Self { queue, entries })
     }
 
@@ -328,12 +351,9 @@ impl ChangeMessageVisibility {
     }
 }
 
-/// A visibility change of a batch: its receipt handle and timeout, or why the entry is refused.
-type VisibilityEntry = Result<(String, u32), SqsError>;
-
 pub(in crate::api) struct ChangeMessageVisibilityBatch {
     queue: String,
-    entries: Vec<(String, VisibilityEntry)>,
+    entries: Entries<(String, u32)>,
 }
 
 impl ChangeMessageVisibilityBatch {
@@ -345,18 +365,10 @@ impl ChangeMessageVisibilityBatch {
             receipt_handle: Option<String>,
             visibility_timeout: Option<i64>,
         }
-        #[derive(Deserialize)]
-        #[serde(rename_all = "PascalCase")]
-        struct Input {
-            queue_url: Option<String>,
-            #[serde(default)]
-            entries: Vec<Entry>,
-        }
-        let i: Input = input(body)?;
-        let queue = queue_of(i.queue_url, identity)?;
-        check_batch(&i.entries, |e| e.id.as_deref().unwrap_or_default(), "ChangeMessageVisibilityBatchRequestEntry")?;
-        let entries = i
-            .entries
+        let (queue, entries) =
+            parse_batch(body, identity, |e: &Entry| &e.id, "ChangeMessageVisibilityBatchRequestEntry")?;
+        // Each entry's receipt handle and timeout, or why it is refused.
+        let entries = entries
             .into_iter()
             .map(|e| {
                 // An entry without a timeout makes the message visible at once, as on AWS.
@@ -365,28 +377,17 @@ impl ChangeMessageVisibilityBatch {
                 (e.id.unwrap_or_default(), parsed)
             })
             .collect();
-        Ok(Self { queue, entries })
+        Ok(Self { queue, entries: Entries(entries) })
     }
 
     pub(in crate::api) async fn apply(self, sqs: &Sqs) -> Result<Value, SqsError> {
-        let valid: Vec<(String, u32)> = self.entries.iter().filter_map(|(_, e)| e.as_ref().ok().cloned()).collect();
+        let valid = self.entries.valid();
         let any_visible_now = valid.iter().any(|(_, t)| *t == 0);
         let name = self.queue.clone();
-        let mut changed = sqs.with_store(move |s| s.change_visibility(&name, &valid, now_ms())).await?.into_iter();
+        let changed = sqs.with_store(move |s| s.change_visibility(&name, &valid, now_ms())).await?;
         if any_visible_now {
             sqs.wake(&self.queue);
         }
-        let results = self
-            .entries
-            .into_iter()
-            .map(|(id, parsed)| {
-                let result = match parsed {
-                    Ok(_) => changed.next().unwrap_or(Ok(())),
-                    Err(e) => Err(e),
-                };
-                (id, result.map(|()| json!({})))
-            })
-            .collect();
-        Ok(batch_result(results))
+        Ok(self.entries.answer(changed, || Ok(()), |()| json!({})))
     }
 }
