@@ -1,6 +1,30 @@
 //! The interpreter: runs a [`StateMachine`] against an input, calling Tasks
 //! through a [`TaskInvoker`], waiting on a [`Clock`], recording history, and
 //! honouring Retry/Catch, timeouts and aborts.
+//!
+//! # Quotas
+//!
+//! A definition may loop forever or fan out without bound, so the engine
+//! enforces AWS's per-execution quotas itself, whether or not anyone records
+//! the history:
+//!
+//! - 25,000 history events ([`AWS_MAX_HISTORY_EVENTS`]). AWS's guide ("Avoid
+//!   reaching the history quota", `bp-history-limit.html`): when an execution
+//!   has 24,999 events, event 25,000 is `ExecutionSucceeded` if that is what
+//!   comes next, and otherwise an `ExecutionFailed` that ends the execution.
+//!   AWS reports that failure as `States.Runtime` with the cause "The
+//!   execution reached the maximum number of history events (25000)." (as
+//!   quoted from the console in loads/ardere#86 and
+//!   aws-samples/aws-organizations-tag-inventory#15). Every event counts:
+//!   those of Map iterations, Parallel branches and each Retry attempt.
+//! - 256 KiB ([`AWS_PAYLOAD_LIMIT_BYTES`]) for the execution input, each
+//!   state's output and each task's input and result:
+//!   `States.DataLimitExceeded`, which the guide lists as terminal (no
+//!   Retry or Catch, not even `States.ALL`, handles it).
+//! - Values nested deeper than [`MAX_PAYLOAD_NESTING`] are refused the same
+//!   way. AWS documents no such limit, but nothing deeper can arrive as JSON
+//!   (parsers stop at 128 levels), and serialising, cloning and dropping a
+//!   `serde_json::Value` recurse once per level on the runtime's small stack.
 
 use crate::choice::parse_timestamp;
 use crate::clock::{Clock, format_time};
@@ -85,6 +109,10 @@ pub struct RunOptions {
     /// States.DataLimitExceeded; AWS's 256 KiB when absent (`Some(usize::MAX)`
     /// turns the check off).
     pub payload_limit_bytes: Option<usize>,
+    /// The most history events an execution may have, counted whether or not
+    /// the history is recorded; AWS's 25,000 when absent (`Some(u64::MAX)`
+    /// turns the quota off).
+    pub max_history_events: Option<u64>,
 }
 
 impl std::fmt::Debug for RunOptions {
@@ -176,6 +204,36 @@ struct Engine<'r, I, C> {
 
 /// AWS's payload quota for state input, output and task results.
 pub const AWS_PAYLOAD_LIMIT_BYTES: usize = 256 * 1024;
+
+/// AWS's quota of history events per execution.
+pub const AWS_MAX_HISTORY_EVENTS: u64 = 25_000;
+
+/// The deepest nesting of arrays and objects a payload may have.
+pub const MAX_PAYLOAD_NESTING: usize = 512;
+
+/// Whether `v` nests arrays/objects more than `max` levels deep; iterative,
+/// so it is safe on any value.
+pub fn nested_deeper_than(v: &Value, max: usize) -> bool {
+    let mut todo = vec![(v, 0usize)];
+    while let Some((v, depth)) = todo.pop() {
+        let children: Box<dyn Iterator<Item = &Value>> = match v {
+            Value::Array(a) if !a.is_empty() => Box::new(a.iter()),
+            Value::Object(m) if !m.is_empty() => Box::new(m.values()),
+            _ => continue,
+        };
+        if depth + 1 > max {
+            return true;
+        }
+        todo.extend(children.map(|c| (c, depth + 1)));
+    }
+    false
+}
+
+fn history_full() -> Halt {
+    Halt::Error(ErrorInfo::runtime(format!(
+        "The execution reached the maximum number of history events ({AWS_MAX_HISTORY_EVENTS})."
+    )))
+}
 
 /// Counts serialised bytes without keeping them.
 struct ByteCounter(usize);
@@ -286,7 +344,12 @@ async fn run_from<I: TaskInvoker, C: Clock>(
         invoker,
         clock,
         exec,
-        rec: Recorder::new(options.record_history, options.sink.clone(), from.last_event_id),
+        rec: Recorder::new(
+            options.record_history,
+            options.sink.clone(),
+            from.last_event_id,
+            options.max_history_events.unwrap_or(AWS_MAX_HISTORY_EVENTS),
+        ),
         abort: options.abort.clone().unwrap_or_default(),
         deadline: machine
             .timeout_seconds
@@ -300,7 +363,7 @@ async fn run_from<I: TaskInvoker, C: Clock>(
     let prev = if resuming {
         from.last_event_id
     } else {
-        engine.rec.emit(
+        engine.rec.emit_final(
             0,
             start,
             || "ExecutionStarted".into(),
@@ -314,7 +377,10 @@ async fn run_from<I: TaskInvoker, C: Clock>(
         )
     };
     let mut frame = Frame { vars: from.vars, prev };
-    let result = engine.run_machine(&machine.root, from.state, input, &mut frame).await;
+    let result = match engine.check_size(&input, "input", "the execution") {
+        Ok(()) => engine.run_machine(&machine.root, from.state, input, &mut frame).await,
+        Err(e) => Err(Halt::Error(e)),
+    };
     let now = clock.now();
     let mut outcome = Outcome {
         status: Status::Succeeded,
@@ -326,7 +392,7 @@ async fn run_from<I: TaskInvoker, C: Clock>(
     };
     match result {
         Ok(out) => {
-            engine.rec.emit(
+            engine.rec.emit_final(
                 frame.prev,
                 now,
                 || "ExecutionSucceeded".into(),
@@ -340,7 +406,7 @@ async fn run_from<I: TaskInvoker, C: Clock>(
             outcome.output = Some(out);
         }
         Err(Halt::Error(e)) => {
-            engine.rec.emit(
+            engine.rec.emit_final(
                 frame.prev,
                 now,
                 || "ExecutionFailed".into(),
@@ -351,7 +417,7 @@ async fn run_from<I: TaskInvoker, C: Clock>(
             outcome.cause = Some(e.cause).filter(|s| !s.is_empty());
         }
         Err(Halt::TimedOut) => {
-            engine.rec.emit(
+            engine.rec.emit_final(
                 frame.prev,
                 now,
                 || "ExecutionTimedOut".into(),
@@ -367,7 +433,7 @@ async fn run_from<I: TaskInvoker, C: Clock>(
             outcome.cause = Some("The execution exceeded its TimeoutSeconds".into());
         }
         Err(Halt::Aborted) => {
-            engine.rec.emit(
+            engine.rec.emit_final(
                 frame.prev,
                 now,
                 || "ExecutionAborted".into(),
@@ -443,23 +509,42 @@ impl<'r, I: TaskInvoker, C: Clock> Engine<'r, I, C> {
         if self.payload_limit == usize::MAX {
             return Ok(());
         }
+        // Checked first: serialising a value recurses once per level.
+        if nested_deeper_than(v, MAX_PAYLOAD_NESTING) {
+            return Err(ErrorInfo::new(
+                names::DATA_LIMIT_EXCEEDED,
+                format!("The {what} of '{state}' is nested more than {MAX_PAYLOAD_NESTING} levels deep"),
+            ));
+        }
         let mut c = ByteCounter(0);
         // Writing to a counter cannot fail; a failure would only undercount.
         let _ = serde_json::to_writer(&mut c, v);
         if c.0 > self.payload_limit {
-            return Err(ErrorInfo::new(
-                names::DATA_LIMIT_EXCEEDED,
+            // AWS's wording for a result over the quota; for an input, the
+            // same sentence about the input.
+            let cause = if what == "output" || what == "task result" {
                 format!(
-                    "The {what} of state '{state}' is {} bytes, over the limit of {} bytes",
-                    c.0, self.payload_limit
-                ),
-            ));
+                    "The state/task '{state}' returned a result with a size exceeding the maximum number of bytes \
+                     service limit."
+                )
+            } else {
+                format!("The {what} of '{state}' has a size exceeding the maximum number of bytes service limit.")
+            };
+            return Err(ErrorInfo::new(names::DATA_LIMIT_EXCEEDED, cause));
         }
         Ok(())
     }
 
-    fn emit(&self, frame: &mut Frame, ty: impl FnOnce() -> String, details: impl FnOnce() -> Option<EventDetails>) {
-        frame.prev = self.rec.emit(frame.prev, self.clock.now(), ty, details);
+    /// Records an event, or fails the execution when the history quota is
+    /// reached (terminal, so no Retry or Catch runs).
+    fn emit(
+        &self,
+        frame: &mut Frame,
+        ty: impl FnOnce() -> String,
+        details: impl FnOnce() -> Option<EventDetails>,
+    ) -> Flow<()> {
+        frame.prev = self.rec.emit(frame.prev, self.clock.now(), ty, details).map_err(|_| history_full())?;
+        Ok(())
     }
 
     /// Evaluates an `Assign` template with the values from before this state
@@ -604,38 +689,32 @@ impl<'r, I: TaskInvoker, C: Clock> Engine<'r, I, C> {
                 let entered = self.clock.now();
                 let first_entered = self.resumed_entered.lock().ok().and_then(|mut t| t.take());
                 let ty = st.type_name();
-                if self.rec.enabled() {
-                    let inp = json_text(&input);
-                    self.emit(
-                        frame,
-                        || format!("{ty}StateEntered"),
-                        || {
-                            Some(EventDetails::StateEntered {
-                                name: st.name.clone(),
-                                input: inp,
-                                input_details: PayloadDetails::default(),
-                            })
-                        },
-                    );
-                }
+                self.emit(
+                    frame,
+                    || format!("{ty}StateEntered"),
+                    || {
+                        Some(EventDetails::StateEntered {
+                            name: st.name.clone(),
+                            input: json_text(&input),
+                            input_details: PayloadDetails::default(),
+                        })
+                    },
+                )?;
                 let (output, next, assigned) = self.run_state(st, input, entered, first_entered, frame).await?;
                 self.check_size(&output, "output", &st.name)?;
-                if self.rec.enabled() {
-                    let out = json_text(&output);
-                    self.emit(
-                        frame,
-                        || format!("{ty}StateExited"),
-                        || {
-                            Some(EventDetails::StateExited {
-                                name: st.name.clone(),
-                                output: out,
-                                output_details: PayloadDetails::default(),
-                                assigned_variables_details: assigned.as_ref().map(|_| PayloadDetails::default()),
-                                assigned_variables: assigned,
-                            })
-                        },
-                    );
-                }
+                self.emit(
+                    frame,
+                    || format!("{ty}StateExited"),
+                    || {
+                        Some(EventDetails::StateExited {
+                            name: st.name.clone(),
+                            output: json_text(&output),
+                            output_details: PayloadDetails::default(),
+                            assigned_variables_details: assigned.as_ref().map(|_| PayloadDetails::default()),
+                            assigned_variables: assigned,
+                        })
+                    },
+                )?;
                 match next {
                     Some(n) => {
                         i = n;
@@ -1008,11 +1087,12 @@ impl<'r, I: TaskInvoker, C: Clock> Engine<'r, I, C> {
             heartbeat.as_ref().map(|t| self.dyn_u64(t, &env, states.as_ref(), "HeartbeatSeconds")).transpose()?;
         let credentials = credentials.as_ref().map(|c| c.eval(&env, states.as_ref())).transpose()?;
         let kind = TaskEvents::for_resource(resource);
-        if self.rec.enabled() {
-            let p = json_text(&params);
-            self.emit(frame, || kind.name("Scheduled"), || Some(kind.scheduled(p, timeout_s, heartbeat_s)));
-            self.emit(frame, || kind.name("Started"), || kind.started());
-        }
+        self.emit(
+            frame,
+            || kind.name("Scheduled"),
+            || Some(kind.scheduled(json_text(&params), timeout_s, heartbeat_s)),
+        )?;
+        self.emit(frame, || kind.name("Started"), || kind.started())?;
         let tctx = TaskContext {
             execution_id: self.exec.id.clone(),
             execution_name: self.exec.name.clone(),
@@ -1029,17 +1109,12 @@ impl<'r, I: TaskInvoker, C: Clock> Engine<'r, I, C> {
         let result = match self.guard(call, timeout_s.map(Duration::from_secs), hb).await {
             Guarded::Done(Ok(v)) => {
                 self.check_size(&v, "task result", &st.name)?;
-                if self.rec.enabled() {
-                    let o = json_text(&v);
-                    self.emit(frame, || kind.name("Succeeded"), || Some(kind.succeeded(o)));
-                }
+                self.emit(frame, || kind.name("Succeeded"), || Some(kind.succeeded(json_text(&v))))?;
                 v
             }
             Guarded::Done(Err(te)) => {
                 let e = ErrorInfo::new(te.error, te.cause.unwrap_or_default());
-                if self.rec.enabled() {
-                    self.emit(frame, || kind.name("Failed"), || Some(kind.failed(&e, false)));
-                }
+                self.emit(frame, || kind.name("Failed"), || Some(kind.failed(&e, false)))?;
                 return Err(Halt::Error(e));
             }
             g @ (Guarded::TaskTimedOut | Guarded::HeartbeatTimedOut) => {
@@ -1054,9 +1129,7 @@ impl<'r, I: TaskInvoker, C: Clock> Engine<'r, I, C> {
                         format!("The task in state '{}' timed out after {}s", st.name, timeout_s.unwrap_or(0)),
                     )
                 };
-                if self.rec.enabled() {
-                    self.emit(frame, || kind.name("TimedOut"), || Some(kind.failed(&e, true)));
-                }
+                self.emit(frame, || kind.name("TimedOut"), || Some(kind.failed(&e, true)))?;
                 return Err(Halt::Error(e));
             }
             Guarded::ExecutionTimedOut => return Err(Halt::TimedOut),
@@ -1077,7 +1150,7 @@ impl<'r, I: TaskInvoker, C: Clock> Engine<'r, I, C> {
         let mut ctx = ContextObject::new(&self.exec, &st.name, entered);
         ctx.retry_count = retry_count;
         let (_, branch_input) = self.effective_parameters(st, raw, &ctx, &frame.vars)?;
-        self.emit(frame, || "ParallelStateStarted".into(), || None);
+        self.emit(frame, || "ParallelStateStarted".into(), || None)?;
         let start_id = frame.prev;
         let runs = branches.iter().map(|b| {
             let input = branch_input.clone();
@@ -1089,12 +1162,12 @@ impl<'r, I: TaskInvoker, C: Clock> Engine<'r, I, C> {
         });
         match futures::future::try_join_all(runs).await {
             Ok(outs) => {
-                self.emit(frame, || "ParallelStateSucceeded".into(), || None);
+                self.emit(frame, || "ParallelStateSucceeded".into(), || None)?;
                 self.finish(st, raw, Value::Array(outs), &ctx, frame)
             }
             Err(h) => {
                 let ty = if matches!(h, Halt::Error(_)) { "ParallelStateFailed" } else { "ParallelStateAborted" };
-                self.emit(frame, || ty.into(), || None);
+                self.emit(frame, || ty.into(), || None)?;
                 Err(h)
             }
         }
@@ -1181,7 +1254,7 @@ impl<'r, I: TaskInvoker, C: Clock> Engine<'r, I, C> {
         }
         drop(items);
         let n = inputs.len();
-        self.emit(frame, || "MapStateStarted".into(), || Some(EventDetails::MapStateStarted { length: n }));
+        self.emit(frame, || "MapStateStarted".into(), || Some(EventDetails::MapStateStarted { length: n }))?;
         let start_id = frame.prev;
         let name = &st.name;
         let processor = &spec.processor;
@@ -1196,7 +1269,7 @@ impl<'r, I: TaskInvoker, C: Clock> Engine<'r, I, C> {
                     &mut f,
                     || "MapIterationStarted".into(),
                     || Some(EventDetails::MapIterationStarted { name: name.clone(), index: i }),
-                );
+                )?;
                 let r = self.run_machine(processor, processor.start, input, &mut f).await;
                 match &r {
                     Ok(_) => self.emit(
@@ -1214,7 +1287,7 @@ impl<'r, I: TaskInvoker, C: Clock> Engine<'r, I, C> {
                         || "MapIterationAborted".into(),
                         || Some(EventDetails::MapIterationAborted { name: name.clone(), index: i }),
                     ),
-                }
+                }?;
                 r
             }
         });
@@ -1256,10 +1329,10 @@ impl<'r, I: TaskInvoker, C: Clock> Engine<'r, I, C> {
         }
         if let Some(h) = failure {
             let ty = if matches!(h, Halt::Error(_)) { "MapStateFailed" } else { "MapStateAborted" };
-            self.emit(frame, || ty.into(), || None);
+            self.emit(frame, || ty.into(), || None)?;
             return Err(h);
         }
-        self.emit(frame, || "MapStateSucceeded".into(), || None);
+        self.emit(frame, || "MapStateSucceeded".into(), || None)?;
         self.finish(st, raw, Value::Array(outs), &ctx, frame)
     }
 }

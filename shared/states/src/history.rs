@@ -131,12 +131,18 @@ pub(crate) struct Recorder {
     sink: Option<Arc<dyn EventSink>>,
     events: Mutex<Vec<HistoryEvent>>,
     last_id: AtomicU64,
+    max_events: u64,
 }
 
+/// The history quota is reached: the next event may only end the execution.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct HistoryFull;
+
 impl Recorder {
-    /// A recorder whose first event gets id `last_id + 1`.
-    pub fn new(keep: bool, sink: Option<Arc<dyn EventSink>>, last_id: u64) -> Self {
-        Self { keep, sink, events: Mutex::new(Vec::new()), last_id: AtomicU64::new(last_id) }
+    /// A recorder whose first event gets id `last_id + 1` and that keeps the
+    /// last of `max_events` ids for the event that ends the execution.
+    pub fn new(keep: bool, sink: Option<Arc<dyn EventSink>>, last_id: u64, max_events: u64) -> Self {
+        Self { keep, sink, events: Mutex::new(Vec::new()), last_id: AtomicU64::new(last_id), max_events }
     }
 
     /// Whether anyone is listening; when not, callers skip building details.
@@ -144,8 +150,27 @@ impl Recorder {
         self.keep || self.sink.is_some()
     }
 
-    /// Records an event after `prev` and returns its id.
+    /// Records an event after `prev` and returns its id, or refuses if the
+    /// event would take the id AWS keeps for the execution's last event
+    /// (`ExecutionSucceeded` or the `ExecutionFailed` that reports the full
+    /// history). Ids are counted whether or not anyone records them.
     pub fn emit(
+        &self,
+        prev: u64,
+        timestamp: OffsetDateTime,
+        event_type: impl FnOnce() -> String,
+        details: impl FnOnce() -> Option<EventDetails>,
+    ) -> Result<u64, HistoryFull> {
+        let max = self.max_events;
+        let last = self
+            .last_id
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| (n.saturating_add(1) < max).then_some(n + 1))
+            .map_err(|_| HistoryFull)?;
+        Ok(self.record(last + 1, prev, timestamp, event_type, details))
+    }
+
+    /// Records the event that ends the execution; it always fits.
+    pub fn emit_final(
         &self,
         prev: u64,
         timestamp: OffsetDateTime,
@@ -153,6 +178,17 @@ impl Recorder {
         details: impl FnOnce() -> Option<EventDetails>,
     ) -> u64 {
         let id = self.last_id.fetch_add(1, Ordering::Relaxed) + 1;
+        self.record(id, prev, timestamp, event_type, details)
+    }
+
+    fn record(
+        &self,
+        id: u64,
+        prev: u64,
+        timestamp: OffsetDateTime,
+        event_type: impl FnOnce() -> String,
+        details: impl FnOnce() -> Option<EventDetails>,
+    ) -> u64 {
         if !self.enabled() {
             return id;
         }

@@ -45,8 +45,10 @@
 //! [`RunOptions`] carries the execution name and ARNs, whether to keep the
 //! history (`record_history`, returned in [`Outcome::history`]), a
 //! [`RunOptions::sink`] that sees each event as it happens (to persist
-//! progress), an [`AbortHandle`] to stop the run, a transition limit, and the
-//! payload limit. An [`Outcome`] serialises as `{"status": "SUCCEEDED",
+//! progress), an [`AbortHandle`] to stop the run, a transition limit, and
+//! AWS's quotas: 256 KiB payloads (`States.DataLimitExceeded`) and 25,000
+//! history events per execution (`States.Runtime`), both counted whether or
+//! not the history is kept (see [`engine`] for the sources). An [`Outcome`] serialises as `{"status": "SUCCEEDED",
 //! "output": …}` or `{"status": "FAILED", "error": …, "cause": …}` (status
 //! also `TIMED_OUT` or `ABORTED`), plus `"history"` when kept.
 //!
@@ -68,7 +70,10 @@
 //!   reports them as `States.Runtime`); `States.ALL` does not catch them, a
 //!   catcher naming `States.IntrinsicFailure` does.
 //! - JSONata is `jsonata-rs`, which lacks a few operators (e.g. `%`); those
-//!   are rejected at load or fail with `States.QueryEvaluationError`.
+//!   are rejected at load or fail with `States.QueryEvaluationError`. Each
+//!   evaluation runs on its own large-stack thread, bounded in depth (about
+//!   2,000 levels of user-function recursion), time and memory (see
+//!   [`jsonata`]); expressions nested past the parser's bound are rejected.
 //! - Resuming re-enters the top-level state that was running, so a Task in
 //!   it may run twice (at-least-once); a Wait keeps the end it had when it
 //!   was first entered, so it sleeps only what is left.
