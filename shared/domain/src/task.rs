@@ -33,13 +33,22 @@ impl TaskId {
     }
 
     pub fn parse(raw: &str) -> Result<Self, Error> {
+        let invalid = || Error::BadRequest(format!("`{}` is not a task id", truncate(raw)));
         // Crockford base32 is case-insensitive; ids are always handed out in upper case.
         if raw.len() != 26 {
-            return Err(Error::BadRequest(format!("`{}` is not a task id", truncate(raw))));
+            return Err(invalid());
         }
-        ulid::Ulid::from_string(&raw.to_ascii_uppercase())
-            .map(Self)
-            .map_err(|_| Error::BadRequest(format!("`{}` is not a task id", truncate(raw))))
+        // 26 characters carry 130 bits; a ULID is 128, so the first character is at most `7`. The `ulid` decoder
+        // drops the extra bits instead of refusing them, so `8…` would silently name the task `0…`.
+        if raw.as_bytes()[0] > b'7' {
+            return Err(invalid());
+        }
+        let id = ulid::Ulid::from_string(&raw.to_ascii_uppercase()).map_err(|_| invalid())?;
+        // Round-trip as a last guard: an id is only valid if it is the canonical spelling of the ULID it decodes to.
+        if !id.to_string().eq_ignore_ascii_case(raw) {
+            return Err(invalid());
+        }
+        Ok(Self(id))
     }
 }
 
@@ -372,6 +381,20 @@ mod tests {
         let b = TaskId::generate(time::macros::datetime!(2026-01-01 0:00:00.001 UTC));
         assert!(a < b);
         assert_eq!(TaskId::parse(&a.to_string().to_lowercase()).unwrap(), a);
+    }
+
+    #[test]
+    fn an_id_beyond_the_ulid_range_is_refused_not_read_as_another_task() {
+        let a = TaskId::generate(time::macros::datetime!(2026-01-01 0:00 UTC)).to_string();
+        assert!(a.starts_with('0'));
+        for first in ['8', '9', 'Z', 'z'] {
+            let alias = format!("{first}{}", &a[1..]);
+            assert!(matches!(TaskId::parse(&alias), Err(Error::BadRequest(_))), "{alias}");
+        }
+        // Crockford's look-alike letters decode to the same bits; only the canonical spelling names a task.
+        let with_o = a.replacen('0', "O", 1);
+        assert!(TaskId::parse(&with_o).is_err(), "{with_o}");
+        assert_eq!(TaskId::parse(&a).unwrap().to_string(), a);
     }
 
     proptest! {
