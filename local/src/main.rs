@@ -42,6 +42,16 @@ struct Cli {
     /// waits a minute; shorten it to see retries and dead letters quickly.
     #[arg(long, global = true, default_value_t = 60.0, value_parser = parse_delay)]
     async_retry_delay_seconds: f64,
+    /// Seconds a client may take to send a request's headers (also the longest a kept-alive connection waits for
+    /// its next request) before the connection is closed (`up`).
+    #[arg(long, global = true, default_value_t = local::server::Limits::HEADER_READ_TIMEOUT.as_secs_f64(), value_parser = parse_timeout)]
+    header_read_timeout_seconds: f64,
+    /// Seconds a connection with no request in flight may move no byte before it is closed (`up`).
+    #[arg(long, global = true, default_value_t = local::server::Limits::IDLE_TIMEOUT.as_secs_f64(), value_parser = parse_timeout)]
+    idle_timeout_seconds: f64,
+    /// Connections served at once; over it a new connection gets a 503 and is closed, and the log says so (`up`).
+    #[arg(long, global = true, default_value_t = local::server::Limits::MAX_CONNECTIONS as u64, value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
+    max_connections: u64,
     #[command(subcommand)]
     command: Option<Command>,
 }
@@ -183,7 +193,12 @@ async fn run(cli: Cli) -> Result<ExitCode, Box<dyn std::error::Error>> {
                 stack.credentials().secret_access_key,
                 stack.identity().region,
             );
-            local::server::run(listener, stack, async {
+            let limits = local::server::Limits {
+                header_read_timeout: std::time::Duration::from_secs_f64(cli.header_read_timeout_seconds),
+                idle_timeout: std::time::Duration::from_secs_f64(cli.idle_timeout_seconds),
+                max_connections: cli.max_connections as usize,
+            };
+            local::server::run_with_limits(listener, stack, limits, async {
                 let _ = tokio::signal::ctrl_c().await;
             })
             .await?;
@@ -271,6 +286,13 @@ fn parse_delay(s: &str) -> Result<f64, String> {
     match s.parse::<f64>() {
         Ok(v) if (0.0..=3600.0).contains(&v) => Ok(v),
         _ => Err(format!("`{s}` is not a number of seconds between 0 and 3600")),
+    }
+}
+
+fn parse_timeout(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(v) if (0.001..=86_400.0).contains(&v) => Ok(v),
+        _ => Err(format!("`{s}` is not a number of seconds between 0.001 and 86400")),
     }
 }
 

@@ -5,8 +5,11 @@
 mod async_invoke;
 mod bad_input;
 mod defects;
+mod execution_storage;
 mod executions;
 mod gateway;
+mod hardening;
+mod openapi;
 mod profile;
 mod sdk_s3;
 mod sdk_ses;

@@ -72,7 +72,11 @@ mod tests {
 
     impl TaskGet for Store {
         async fn get_task(&self, _: &UserId, _: TaskId) -> Result<Option<Task>, StoreError> {
-            if self.0 { Err(StoreError::unavailable(std::io::Error::other("connection reset by peer"))) } else { Ok(None) }
+            if self.0 {
+                Err(StoreError::unavailable(std::io::Error::other("connection reset by peer")))
+            } else {
+                Ok(None)
+            }
         }
     }
 

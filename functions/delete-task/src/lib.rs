@@ -8,7 +8,7 @@ pub async fn handle(store: &impl TaskDelete, event: HttpEvent) -> HttpResponse {
     respond(
         async {
             let caller = caller(&event)?;
-            service::delete_task(store, &caller, path_param(&event, "id")?, header(&event, "if-match")).await?;
+            service::delete_task(store, &caller, path_param(&event, "id")?, header(&event, "if-match")?).await?;
             Ok(Reply::NoContent)
         }
         .await,

@@ -10,7 +10,7 @@ pub async fn handle(store: &impl TaskUpdate, event: HttpEvent) -> HttpResponse {
             let caller = caller(&event)?;
             let id = path_param(&event, "id")?;
             let body = json_body(&event)?;
-            let if_match = header(&event, "if-match");
+            let if_match = header(&event, "if-match")?;
             let task = service::update_task(store, &caller, id, &body, if_match, domain::now()).await?;
             Reply::versioned(&task, task.version.0)
         }

@@ -6,6 +6,7 @@
 use crate::{
     FunctionInvoker,
     auth::LocalIdp,
+    openapi::{OpenApiDocument, OpenApiError},
     routes::{self, Matched, RouteError, RouteTable},
 };
 use axum::{
@@ -40,6 +41,8 @@ pub enum HttpApiError {
     Routes(#[from] RouteError),
     #[error("the token-signing key under {}: {source}", path.display())]
     Key { path: std::path::PathBuf, source: std::io::Error },
+    #[error("the API's OpenAPI document {0}")]
+    OpenApi(#[from] OpenApiError),
 }
 
 /// The template's HTTP API: its routes, its authorizer, and the functions behind them.
@@ -48,6 +51,8 @@ pub struct HttpApi {
     idp: Option<LocalIdp>,
     identity: Identity,
     functions: Arc<dyn FunctionInvoker>,
+    /// `openapi.yaml` beside the template, as JSON (see [`crate::openapi`]).
+    openapi: Option<OpenApiDocument>,
 }
 
 impl HttpApi {
@@ -65,7 +70,8 @@ impl HttpApi {
             ),
             None => None,
         };
-        Ok(Self { routes, idp, identity: template.identity().clone(), functions })
+        let openapi = OpenApiDocument::beside(template.dir())?;
+        Ok(Self { routes, idp, identity: template.identity().clone(), functions, openapi })
     }
 
     pub fn routes(&self) -> &RouteTable {
@@ -82,8 +88,18 @@ impl HttpApi {
         let request_id = ctx.request_id.as_str();
         let (parts, body) = req.into_parts();
         let Some(matched) = self.routes.find(parts.method.as_str(), parts.uri.path()) else {
+            // Only where no template route matches, so the document can never shadow one.
+            if let Some(doc) = &self.openapi
+                && OpenApiDocument::is_request_for(&parts.method, parts.uri.path())
+            {
+                return doc.response(request_id);
+            }
             return gateway_error(StatusCode::NOT_FOUND, "Not Found", request_id);
         };
+        if let Some(name) = unreadable_gateway_header(&parts.headers) {
+            tracing::info!(requestId = %request_id, header = %name, "a header the gateway reads is not text");
+            return gateway_error(StatusCode::BAD_REQUEST, "Bad Request", request_id);
+        }
         let claims = if matched.entry.route.authorized {
             let Some(idp) = &self.idp else {
                 return gateway_error(StatusCode::INTERNAL_SERVER_ERROR, "Internal Server Error", request_id);
@@ -111,6 +127,15 @@ impl HttpApi {
     }
 }
 
+/// The first header the gateway itself relies on (`Authorization` for the authorizer, `Content-Type` for whether
+/// the body goes to the function as text or base64) that is present but not visible ASCII. Taking such a header
+/// for absent would make the gateway decide on something the client did not send, so the request is refused.
+fn unreadable_gateway_header(headers: &HeaderMap) -> Option<http::HeaderName> {
+    [header::AUTHORIZATION, header::CONTENT_TYPE]
+        .into_iter()
+        .find(|name| headers.get_all(name).iter().any(|v| v.to_str().is_err()))
+}
+
 /// The payload-2.0 event API Gateway sends for this request.
 pub fn http_event(
     identity: &Identity,
@@ -124,7 +149,10 @@ pub fn http_event(
     let mut headers = Map::new();
     let mut cookies = Vec::new();
     for (name, value) in &parts.headers {
-        let Ok(value) = value.to_str() else { continue };
+        // Bytes outside visible ASCII are passed on, as API Gateway passes them, not dropped: a handler must see
+        // that an `If-Match` it cannot read was sent (and refuse it), not take the write for unconditional.
+        let value = String::from_utf8_lossy(value.as_bytes());
+        let value = value.as_ref();
         if name == header::COOKIE {
             cookies.extend(value.split(';').map(|c| c.trim().to_owned()).filter(|c| !c.is_empty()));
             continue;

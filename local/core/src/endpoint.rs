@@ -48,6 +48,51 @@ pub enum Signatures {
     ByService,
 }
 
+/// The host the request is addressed to: the URI's authority (HTTP/2, absolute-form), else the `Host` header.
+pub fn request_host<'a>(uri: &'a http::Uri, headers: &'a HeaderMap) -> Option<&'a str> {
+    uri.authority().map(|a| a.as_str()).or_else(|| headers.get(http::header::HOST).and_then(|v| v.to_str().ok()))
+}
+
+/// `host` (`name[:port]`) split into its name and whether its port (if any) is digits.
+fn split_host(host: &str) -> Option<(&str, bool)> {
+    let (name, port) = match host.strip_prefix('[') {
+        Some(v6) => {
+            let (address, rest) = v6.split_once(']')?;
+            (address, rest.strip_prefix(':').or(rest.is_empty().then_some("")))
+        }
+        None => match host.split_once(':') {
+            Some((name, port)) => (name, Some(port)),
+            None => (host, Some("")),
+        },
+    };
+    Some((name, port.is_some_and(|p| p.bytes().all(|b| b.is_ascii_digit()))))
+}
+
+/// Whether `host` (`name[:port]`) names this machine: `localhost` or a loopback address (`127.0.0.1`, `[::1]`),
+/// with any port or none. A name an attacker's DNS can answer for is never one of these.
+pub fn is_loopback_host(host: &str) -> bool {
+    split_host(host).is_some_and(|(name, port_ok)| {
+        port_ok
+            && (name.eq_ignore_ascii_case("localhost")
+                || name.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback()))
+    })
+}
+
+/// Whether a request addressed to `host` cannot come from DNS rebinding: an IP literal (no DNS involved; any
+/// address, so a stack opened with `--host` is reachable by its address), `localhost`, or a name under
+/// `.localhost`, which resolvers and browsers keep on this machine (RFC 6761; S3's virtual-hosted style uses
+/// `<bucket>.s3.localhost`). A page whose domain an attacker re-points at 127.0.0.1 still sends that domain as its
+/// Host, and is refused.
+pub fn is_rebinding_safe_host(host: &str) -> bool {
+    split_host(host).is_some_and(|(name, port_ok)| {
+        let name = name.trim_end_matches('.');
+        port_ok
+            && (name.parse::<std::net::IpAddr>().is_ok()
+                || name.eq_ignore_ascii_case("localhost")
+                || name.to_ascii_lowercase().ends_with(".localhost"))
+    })
+}
+
 /// The `X-Amz-Target` header, when present and readable.
 pub fn target(headers: &HeaderMap) -> Option<&str> {
     headers.get(TARGET_HEADER).and_then(|v| v.to_str().ok())
@@ -130,6 +175,38 @@ mod tests {
         assert_eq!(signing_service(&HeaderMap::new(), Some("a=b")), None);
         let v2 = "AWSAccessKeyId=test&Signature=abc%3D&Expires=1796042952";
         assert_eq!(signing_service(&HeaderMap::new(), Some(v2)).as_deref(), Some("s3"));
+    }
+
+    #[test]
+    fn only_names_of_this_machine_pass_the_loopback_check_with_any_port() {
+        for host in ["localhost", "LocalHost:3000", "127.0.0.1", "127.0.0.1:3000", "[::1]", "[::1]:3000"] {
+            assert!(is_loopback_host(host), "{host}");
+        }
+        for host in [
+            "evil.example",
+            "evil.example:3000",
+            "localhost.evil.example",
+            "127.0.0.1.nip.io:3000",
+            "10.0.0.1:3000",
+            "::1",
+            "[::1",
+            "[::1]x",
+            "localhost:3000:1",
+            "localhost:x",
+            "",
+        ] {
+            assert!(!is_loopback_host(host), "{host}");
+        }
+    }
+
+    #[test]
+    fn ip_literals_and_localhost_names_are_safe_from_rebinding_and_other_names_are_not() {
+        for host in ["127.0.0.1:3000", "10.0.0.7:3000", "[::1]:3000", "localhost", "bucket.s3.localhost:3000"] {
+            assert!(is_rebinding_safe_host(host), "{host}");
+        }
+        for host in ["evil.example:3000", "localhost.evil.example", "127.0.0.1.nip.io", "x.localhost.evil", "a:b", ""] {
+            assert!(!is_rebinding_safe_host(host), "{host}");
+        }
     }
 
     #[test]

@@ -8,10 +8,11 @@ use std::{
     path::Path,
 };
 
-/// Options for a new file only its owner may read and write.
-fn private_options() -> fs::OpenOptions {
+/// Open options that give a file they create to its owner only (0600); the caller adds how it opens it
+/// (`.create(true).append(true)`, …). An existing file keeps its permissions.
+pub fn private_open_options() -> fs::OpenOptions {
+    #[cfg_attr(not(unix), allow(unused_mut))]
     let mut opts = fs::OpenOptions::new();
-    opts.write(true).create(true).truncate(true);
     #[cfg(unix)]
     {
         use std::os::unix::fs::OpenOptionsExt;
@@ -20,16 +21,41 @@ fn private_options() -> fs::OpenOptions {
     opts
 }
 
-/// Creates `dir` (and its parents) readable by its owner only.
-pub fn create_private_dir(dir: &Path) -> io::Result<()> {
+/// Options for a new file only its owner may read and write.
+fn private_options() -> fs::OpenOptions {
+    let mut opts = private_open_options();
+    opts.write(true).create(true).truncate(true);
+    opts
+}
+
+/// Creates `path` empty and private if it is not there; an existing file is left as it is. For files another
+/// library creates by itself, SQLite above all: it creates a database with the process's umask (0644 as a rule),
+/// but gives an existing one's permissions to the `-wal` and `-shm` files it makes beside it, so a database created
+/// here first stays private along with them.
+pub fn create_private_file(path: &Path) -> io::Result<()> {
+    private_open_options().create(true).append(true).open(path).map(drop)
+}
+
+fn private_dir_builder(recursive: bool) -> fs::DirBuilder {
     let mut builder = fs::DirBuilder::new();
-    builder.recursive(true);
+    builder.recursive(recursive);
     #[cfg(unix)]
     {
         use std::os::unix::fs::DirBuilderExt;
         builder.mode(0o700);
     }
-    builder.create(dir)
+    builder
+}
+
+/// Creates `dir` (and its parents) readable by its owner only.
+pub fn create_private_dir(dir: &Path) -> io::Result<()> {
+    private_dir_builder(true).create(dir)
+}
+
+/// Creates `dir`, readable by its owner only, failing with [`io::ErrorKind::AlreadyExists`] if it is there: for a
+/// directory whose creation claims something (an execution's name).
+pub fn create_new_private_dir(dir: &Path) -> io::Result<()> {
+    private_dir_builder(false).create(dir)
 }
 
 /// A temporary name beside `path`, unique to this process and call.
@@ -116,6 +142,42 @@ mod tests {
             use std::os::unix::fs::PermissionsExt;
             assert_eq!(fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
         }
+    }
+
+    #[cfg(unix)]
+    fn mode(path: &Path) -> u32 {
+        use std::os::unix::fs::PermissionsExt;
+        fs::metadata(path).unwrap().permissions().mode() & 0o777
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn files_and_directories_made_here_are_private_whatever_the_umask() {
+        let dir = tempfile::tempdir().unwrap();
+        let nested = dir.path().join("a").join("b");
+        create_private_dir(&nested).unwrap();
+        let claimed = nested.join("claimed");
+        create_new_private_dir(&claimed).unwrap();
+        assert_eq!(create_new_private_dir(&claimed).unwrap_err().kind(), io::ErrorKind::AlreadyExists);
+        let db = nested.join("db.sqlite3");
+        create_private_file(&db).unwrap();
+        let log = nested.join("log");
+        private_open_options().create(true).append(true).open(&log).unwrap();
+        for d in [dir.path().join("a"), nested.clone(), claimed] {
+            assert_eq!(mode(&d), 0o700, "{}", d.display());
+        }
+        for f in [&db, &log] {
+            assert_eq!(mode(f), 0o600, "{}", f.display());
+        }
+    }
+
+    #[test]
+    fn creating_a_private_file_that_exists_keeps_its_content() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("db");
+        write_atomic(&path, b"data").unwrap();
+        create_private_file(&path).unwrap();
+        assert_eq!(fs::read(&path).unwrap(), b"data");
     }
 
     #[test]

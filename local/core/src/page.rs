@@ -46,33 +46,43 @@ pub fn paginate<T, K>(
 where
     K: Ord + Serialize + DeserializeOwned,
 {
-    use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
-    let start = match next_token {
+    let start = match token_after::<K>(request, next_token)? {
         None => 0,
-        Some(t) => {
-            let token: Token<K> = URL_SAFE_NO_PAD
-                .decode(t)
-                .ok()
-                .and_then(|bytes| serde_json::from_slice(&bytes).ok())
-                .ok_or_else(|| InvalidToken(t.to_owned()))?;
-            if token.request != *request {
-                return Err(InvalidToken(t.to_owned()));
-            }
-            items.partition_point(|item| match order {
-                Order::Ascending => key(item) <= token.after,
-                Order::Descending => key(item) >= token.after,
-            })
-        }
+        Some(after) => items.partition_point(|item| match order {
+            Order::Ascending => key(item) <= after,
+            Order::Descending => key(item) >= after,
+        }),
     };
     let max = if max_results == 0 { DEFAULT_PAGE } else { max_results };
     let end = start.saturating_add(max).min(items.len());
-    let next_token = (end < items.len()).then(|| {
-        let token = Token { request: request.clone(), after: key(&items[end - 1]) };
-        // A key that serialises to JSON (every key type here does) cannot fail to; an empty token would only end
-        // the listing early, never repeat or skip.
-        URL_SAFE_NO_PAD.encode(serde_json::to_vec(&token).unwrap_or_default())
-    });
+    let next_token = (end < items.len()).then(|| token(request, key(&items[end - 1])));
     Ok(Page { items: items.into_iter().skip(start).take(end - start).collect(), next_token })
+}
+
+/// The key of the last item the page before gave, from `next_token` (`None` without one): for a listing that reads
+/// only one page from its storage instead of handing [`paginate`] every item. Refused unless the token was handed
+/// out for this `request`.
+pub fn token_after<K: DeserializeOwned>(request: &Value, next_token: Option<&str>) -> Result<Option<K>, InvalidToken> {
+    use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
+    let Some(t) = next_token else { return Ok(None) };
+    let token: Token<K> = URL_SAFE_NO_PAD
+        .decode(t)
+        .ok()
+        .and_then(|bytes| serde_json::from_slice(&bytes).ok())
+        .ok_or_else(|| InvalidToken(t.to_owned()))?;
+    if token.request != *request {
+        return Err(InvalidToken(t.to_owned()));
+    }
+    Ok(Some(token.after))
+}
+
+/// The token that continues `request`'s listing after the item keyed `after`.
+pub fn token<K: Serialize>(request: &Value, after: K) -> String {
+    use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
+    let token = Token { request: request.clone(), after };
+    // A key that serialises to JSON (every key type here does) cannot fail to; an empty token would only end the
+    // listing early, never repeat or skip.
+    URL_SAFE_NO_PAD.encode(serde_json::to_vec(&token).unwrap_or_default())
 }
 
 #[cfg(test)]

@@ -135,6 +135,8 @@ pub(crate) fn etag_matches(condition: &str, etag: &str) -> bool {
 
 impl Index {
     pub fn open(path: &Path) -> Result<Self, S3Error> {
+        // Private before SQLite creates it (with the umask's 0644): its -wal and -shm files copy its permissions.
+        local_core::files::create_private_file(path)?;
         let conn = Connection::open(path)?;
         conn.pragma_update(None, "journal_mode", "WAL")?;
         // FULL: a committed write (and the notification queued with it) survives a power cut, as S3's 200 promises.

@@ -37,6 +37,11 @@ enum ApiError {
     UnknownOperation(String),
     #[error("the Step Functions API answers loopback callers only")]
     NotLoopback,
+    #[error(
+        "the Step Functions API answers requests addressed to localhost, 127.0.0.1 or [::1] only, not {}",
+        .0.as_deref().map_or("a request without a Host".to_owned(), |h| format!("`{h}`"))
+    )]
+    ForeignHost(Option<String>),
     #[error("the Step Functions API takes POST, not {0}")]
     Method(String),
     #[error("the request body is over {MAX_BODY} bytes")]
@@ -49,7 +54,7 @@ impl AwsError for ApiError {
             Self::Execution(e) => e.code(),
             Self::Body(e) => e.code(),
             Self::UnknownOperation(_) => "UnknownOperationException",
-            Self::NotLoopback => "AccessDeniedException",
+            Self::NotLoopback | Self::ForeignHost(_) => "AccessDeniedException",
             Self::Method(_) => "SerializationException",
             Self::TooLarge => "ValidationException",
         }
@@ -58,7 +63,7 @@ impl AwsError for ApiError {
     fn status(&self) -> StatusCode {
         match self {
             Self::Execution(e) if !e.is_client_error() => StatusCode::INTERNAL_SERVER_ERROR,
-            Self::NotLoopback => StatusCode::FORBIDDEN,
+            Self::NotLoopback | Self::ForeignHost(_) => StatusCode::FORBIDDEN,
             Self::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             _ => StatusCode::BAD_REQUEST,
         }
@@ -106,6 +111,12 @@ impl StepFunctionsApi {
             return Err(ApiError::NotLoopback);
         }
         let (parts, body) = request.into_parts();
+        // A loopback peer is not enough: a web page whose domain an attacker re-points at 127.0.0.1 (DNS
+        // rebinding) makes the browser call here from loopback, but with the attacker's name as the Host.
+        let host = local_core::endpoint::request_host(&parts.uri, &parts.headers);
+        if !host.is_some_and(local_core::endpoint::is_loopback_host) {
+            return Err(ApiError::ForeignHost(host.map(|h| h.chars().take(255).collect())));
+        }
         if parts.method != http::Method::POST {
             return Err(ApiError::Method(parts.method.to_string()));
         }

@@ -5,7 +5,8 @@
 //! [`Executions`] is a cheap handle's inner state behind an `Arc`; the tasks that run executions hold it `Weak`,
 //! so dropping the stack stops them where they are, exactly as a process stopping would.
 //!
-//! Each execution lives in `<data>/executions/<machine>/<name>/`: `record.json` (what DescribeExecution answers,
+//! Each execution lives in `<data>/executions/<machine>/<name>/` (names as [`dir_name`] stores them; the name
+//! itself is in the record): `record.json` (what DescribeExecution answers,
 //! replaced atomically), `history.jsonl` (the engine's events, appended as they happen) and `lock`, an exclusive
 //! file lock held for as long as a process runs the execution. The lock is what makes a restart safe: whoever holds
 //! it runs the execution, so two processes (or a stopping and a starting stack) never run it at once, and a
@@ -13,11 +14,20 @@
 //! failed with a cause saying why when that is impossible; none is left running forever or silently lost. A last
 //! history line a crash cut short is repaired before anything more is appended, and an execution whose history
 //! cannot be written is stopped and failed saying so, so its record and its history never silently disagree.
+//! Every execution runs in a task of its own that a watcher awaits: one that panics (in the engine, or while
+//! resuming) is failed saying so, never left `RUNNING` for the next start to resume and panic on again, and the
+//! stack serves on. GetExecutionHistory reads one page of the history file, not all of it ([`history`]).
+//!
+//! A storage failure reaches API callers as an `InternalFailure` that names no server path; the path is in the log.
+
+mod history;
+
+pub use history::HistoryCost;
 
 use crate::{FunctionInvoker, decl::StateMachineDecl};
 use local_core::{
     Arn, Identity, files,
-    page::{InvalidToken, Order, Page, paginate},
+    page::{self, DEFAULT_PAGE, InvalidToken, Order, Page, paginate},
 };
 use local_template::TemplateError;
 use serde::{Deserialize, Serialize};
@@ -27,6 +37,7 @@ use states::{
     TokioClock,
 };
 use std::{
+    borrow::Cow,
     collections::HashMap,
     fs,
     io::{self, Write},
@@ -112,7 +123,9 @@ pub enum ExecutionError {
     InvalidToken(String),
     #[error("{0}")]
     Validation(String),
-    #[error("execution storage {}: {source}", path.display())]
+    /// The local stack's own files failed it. The message (which callers see) leaves out the path; [`storage`]
+    /// logs it.
+    #[error("the local stack could not read or write this execution's files: {source}")]
     Storage { path: PathBuf, source: io::Error },
 }
 
@@ -143,8 +156,44 @@ impl From<InvalidToken> for ExecutionError {
     }
 }
 
+/// A storage error on `path`, logged with the path unless it is only a file not being there (which callers tell
+/// apart with [`is_missing`], e.g. an execution that does not exist).
 fn storage(path: &Path) -> impl FnOnce(io::Error) -> ExecutionError + '_ {
-    move |source| ExecutionError::Storage { path: path.to_owned(), source }
+    move |source| {
+        if source.kind() != io::ErrorKind::NotFound {
+            tracing::error!(path = %path.display(), error = %source, "execution storage failed");
+        }
+        ExecutionError::Storage { path: path.to_owned(), source }
+    }
+}
+
+/// The directory an execution or state machine name is stored under. A name of ASCII characters is its own directory
+/// name, as it always was. Any other name is stored as `<its first ASCII letters and digits, at most 24>~<the first
+/// 128 bits of its SHA-256, in hex>`: a name may have 80 characters of 4 bytes each, 320 bytes, over the 255 a file
+/// name may have. `~` is not allowed in names, so an encoded name never equals a plain one.
+///
+/// Directories of earlier versions, which stored every name as it is, keep working: [`Executions::dir`] uses such a
+/// directory when it exists, and listing and resuming read every directory's record, whatever its name.
+pub fn dir_name(name: &str) -> Cow<'_, str> {
+    use sha2::Digest;
+    if name.is_ascii() {
+        return Cow::Borrowed(name);
+    }
+    let readable: String = name.chars().filter(char::is_ascii_alphanumeric).take(24).collect();
+    let digest = sha2::Sha256::digest(name.as_bytes());
+    let hex: String = digest[..16].iter().map(|b| format!("{b:02x}")).collect();
+    Cow::Owned(format!("{readable}~{hex}"))
+}
+
+/// `parent/<name>` as [`dir_name`] stores it, or as an earlier version did when that directory exists.
+fn name_dir(parent: &Path, name: &str) -> PathBuf {
+    let encoded = parent.join(&*dir_name(name));
+    // Longer than a file name may be: no earlier version can have made it.
+    if name.is_ascii() || name.len() > 255 {
+        return encoded;
+    }
+    let legacy = parent.join(name);
+    if legacy.is_dir() && !encoded.exists() { legacy } else { encoded }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -319,7 +368,7 @@ impl Executions {
     }
 
     fn dir(&self, machine: &str, name: &str) -> PathBuf {
-        self.root.join(machine).join(name)
+        name_dir(&name_dir(&self.root, machine), name)
     }
 
     /// StartExecution. Idempotent as on AWS: the same name and input as a running execution give that execution
@@ -368,9 +417,16 @@ impl Executions {
             // stopping stack does, and the next stack over this data directory resumes it.
             if let Some(owner) = stack.upgrade() {
                 let control = owner.register(&record.execution_arn);
+                let watch = Watch {
+                    stack: stack.clone(),
+                    dir: dir.clone(),
+                    arn: record.execution_arn.clone(),
+                    control: control.clone(),
+                    resuming: false,
+                };
                 let run =
                     Run { stack, machine, dir, record: record.clone(), begin: Begin::Fresh(fresh), lock, control };
-                owner.attach(&record.execution_arn, tokio::spawn(drive(run)));
+                owner.attach(&record.execution_arn, tokio::spawn(watch.run(drive(run))));
             }
             Ok(record)
         });
@@ -415,7 +471,7 @@ impl Executions {
         next_token: Option<&str>,
     ) -> Result<Page<ExecutionRecord>, ExecutionError> {
         let machine = self.machine(machine_arn)?;
-        let dir = self.root.join(&machine.name);
+        let dir = name_dir(&self.root, &machine.name);
         let mut records = Vec::new();
         match fs::read_dir(&dir) {
             Ok(entries) => {
@@ -441,7 +497,7 @@ impl Executions {
 
     /// GetExecutionHistory: events as the API shapes them (timestamps in epoch seconds), oldest first unless
     /// `reverse`. A page's token carries the last event's id (the history only grows) and the execution and order
-    /// it was issued for.
+    /// it was issued for. Only the page is read from the history file ([`history`]).
     pub fn history(
         &self,
         arn: &str,
@@ -449,19 +505,50 @@ impl Executions {
         max_results: usize,
         next_token: Option<&str>,
     ) -> Result<Page<Value>, ExecutionError> {
+        self.history_counted(arn, reverse, max_results, next_token).map(|(page, _)| page)
+    }
+
+    /// [`Executions::history`], and what reading the page cost.
+    pub fn history_counted(
+        &self,
+        arn: &str,
+        reverse: bool,
+        max_results: usize,
+        next_token: Option<&str>,
+    ) -> Result<(Page<Value>, HistoryCost), ExecutionError> {
         self.describe(arn)?; // a missing execution, or an unreadable record, as DescribeExecution answers
         let (machine, name) = parse_execution_arn(arn)?;
-        let mut events = read_history(&self.dir(&machine, &name))?;
-        let order = if reverse {
-            events.reverse();
-            Order::Descending
-        } else {
-            Order::Ascending
-        };
         let request = json!({"executionArn": arn, "reverseOrder": reverse});
-        let page = paginate(events, &request, |e| e.id, order, max_results, next_token)?;
-        let items = page
-            .items
+        let after: Option<u64> = page::token_after(&request, next_token)?;
+        let take = if max_results == 0 { DEFAULT_PAGE } else { max_results };
+        let dir = self.dir(&machine, &name);
+        let path = dir.join("history.jsonl");
+        let mut cost = HistoryCost::default();
+        let read = if reverse {
+            history::backward(&path, after, take, &mut cost)
+        } else {
+            history::forward(&path, after, take, &mut cost)
+        };
+        let (events, more) = match read.map_err(storage(&path))? {
+            Some(page) => page,
+            None => {
+                // Not laid out as expected: the whole history, as it always was read, which reports what is wrong.
+                tracing::warn!(path = %path.display(), "execution history not in line order: reading all of it");
+                let events = read_history(&dir)?;
+                cost.bytes_read += fs::metadata(&path).map_or(0, |m| m.len());
+                cost.events_parsed += events.len() as u64;
+                let mut page: Vec<HistoryEvent> = if reverse {
+                    events.into_iter().rev().filter(|e| after.is_none_or(|a| e.id < a)).take(take + 1).collect()
+                } else {
+                    events.into_iter().filter(|e| after.is_none_or(|a| e.id > a)).take(take + 1).collect()
+                };
+                let more = page.len() > take;
+                page.truncate(take);
+                (page, more)
+            }
+        };
+        let next_token = events.last().filter(|_| more).map(|e| page::token(&request, e.id));
+        let items = events
             .into_iter()
             .filter_map(|e| {
                 let epoch = e.timestamp.unix_timestamp_nanos() as f64 / 1e9;
@@ -470,7 +557,7 @@ impl Executions {
                 Some(v)
             })
             .collect();
-        Ok(Page { items, next_token: page.next_token })
+        Ok((Page { items, next_token }, cost))
     }
 
     /// StopExecution: aborts the execution and waits until its record says so. Stopping a closed execution
@@ -514,9 +601,16 @@ impl Executions {
                 }
                 let machine = self.machines.iter().find(|m| m.arn == record.state_machine_arn).cloned();
                 let control = self.register(&record.execution_arn);
-                let task =
-                    runtime.spawn(recover_one(self.this.clone(), machine, dir, record.execution_arn.clone(), control));
-                self.attach(&record.execution_arn, task);
+                let arn = record.execution_arn.clone();
+                let watch = Watch {
+                    stack: self.this.clone(),
+                    dir: dir.clone(),
+                    arn: arn.clone(),
+                    control: control.clone(),
+                    resuming: true,
+                };
+                let resume = recover_one(self.this.clone(), machine, dir, arn.clone(), control);
+                self.attach(&arn, runtime.spawn(watch.run(resume)));
                 count += 1;
             }
         }
@@ -541,8 +635,8 @@ impl Drop for Executions {
 fn claim(root: &Path, dir: &Path, record: ExecutionRecord, input: &Value) -> Result<Claim, ExecutionError> {
     let taken = || ExecutionError::ExecutionAlreadyExists(record.execution_arn.clone());
     let parent = dir.parent().unwrap_or(root);
-    fs::create_dir_all(parent).map_err(storage(parent))?;
-    let lock = match fs::create_dir(dir) {
+    files::create_private_dir(parent).map_err(storage(parent))?;
+    let lock = match files::create_new_private_dir(dir) {
         Ok(()) => lock_file(dir)?.ok_or_else(taken)?,
         Err(e) if e.kind() == io::ErrorKind::AlreadyExists => match read_record(dir) {
             Ok(existing) => {
@@ -561,7 +655,7 @@ fn claim(root: &Path, dir: &Path, record: ExecutionRecord, input: &Value) -> Res
         Err(e) => return Err(storage(dir)(e)),
     };
     let history = dir.join("history.jsonl");
-    fs::write(&history, b"").map_err(storage(&history))?;
+    files::private_open_options().write(true).create(true).truncate(true).open(&history).map_err(storage(&history))?;
     write_record(dir, &record)?;
     Ok(Claim::New(record, lock))
 }
@@ -569,7 +663,8 @@ fn claim(root: &Path, dir: &Path, record: ExecutionRecord, input: &Value) -> Res
 /// Takes the execution's lock: `None` when another holder (a live process) has it.
 fn lock_file(dir: &Path) -> Result<Option<fs::File>, ExecutionError> {
     let path = dir.join("lock");
-    let file = fs::OpenOptions::new().create(true).truncate(false).write(true).open(&path).map_err(storage(&path))?;
+    let file =
+        files::private_open_options().create(true).truncate(false).write(true).open(&path).map_err(storage(&path))?;
     match file.try_lock() {
         Ok(()) => Ok(Some(file)),
         Err(fs::TryLockError::WouldBlock) => Ok(None),
@@ -638,7 +733,8 @@ impl HistoryFile {
     /// ended, anything else after the last newline is cut off.
     fn open(dir: &Path, abort: Option<AbortHandle>) -> Result<Self, ExecutionError> {
         let path = dir.join("history.jsonl");
-        let file = fs::OpenOptions::new().create(true).read(true).append(true).open(&path).map_err(storage(&path))?;
+        let file =
+            files::private_open_options().create(true).read(true).append(true).open(&path).map_err(storage(&path))?;
         let text = fs::read(&path).map_err(storage(&path))?;
         let whole = text.iter().rposition(|b| *b == b'\n').map_or(0, |i| i + 1);
         if whole < text.len() {
@@ -672,7 +768,8 @@ impl HistoryFile {
             if let Ok(len) = before {
                 let _ = f.set_len(len);
             }
-            let why = format!("could not append event {} to {}: {e}", event.id, self.path.display());
+            // No path: this becomes the execution's cause, which callers read; the log line has it.
+            let why = format!("could not append event {} to its history file: {e}", event.id);
             *failure = Some(why.clone());
             return Err(why);
         }
@@ -845,6 +942,110 @@ fn settle(stack: &Weak<Executions>, arn: &str, control: &Control) {
     }
 }
 
+/// Records `record` as failed with `cause`, in its history (as event `last + 1`) and in the record itself (which
+/// the caller then writes).
+fn fail_record(dir: &Path, record: &mut ExecutionRecord, cause: String, last: u64) {
+    let now = OffsetDateTime::now_utc();
+    let written = HistoryFile::open(dir, None).map_err(|e| e.to_string()).and_then(|sink| {
+        sink.append(&HistoryEvent {
+            timestamp: now,
+            event_type: "ExecutionFailed".into(),
+            id: last + 1,
+            previous_event_id: last,
+            details: Some(EventDetails::ExecutionFailed { error: INTERRUPTED_ERROR.into(), cause: cause.clone() }),
+        })
+    });
+    if let Err(e) = written {
+        tracing::error!(path = %dir.display(), error = %e, "could not record in the history why the execution failed");
+    }
+    record.status = ExecutionStatus::Failed;
+    record.error = Some(INTERRUPTED_ERROR.into());
+    record.cause = Some(cause);
+    record.stop_date = Some(now);
+}
+
+/// The id of the last event of an execution's history (0 when there is none), read from the end of the file.
+fn last_event_id(dir: &Path) -> u64 {
+    let mut cost = HistoryCost::default();
+    match history::backward(&dir.join("history.jsonl"), None, 1, &mut cost) {
+        Ok(Some((events, _))) => events.first().map_or(0, |e| e.id),
+        _ => read_history(dir).map_or(0, |events| events.iter().map(|e| e.id).max().unwrap_or(0)),
+    }
+}
+
+/// Watches the task that runs (or resumes) one execution. A panic there, in the engine or in the local stack's
+/// own code, is caught by tokio as that task's `JoinError`; without a watcher the execution would stay `RUNNING`
+/// on disk, and every later start would resume it and panic again. The watcher fails it instead, saying why.
+struct Watch {
+    stack: Weak<Executions>,
+    dir: PathBuf,
+    arn: String,
+    control: Arc<Control>,
+    /// Whether the task resumes an execution a previous process left running (for the cause).
+    resuming: bool,
+}
+
+/// Aborts the watched task when the watcher is aborted ([`Executions`]'s drop stops executions that way).
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+impl Watch {
+    async fn run(self, work: impl std::future::Future<Output = ()> + Send + 'static) {
+        let mut task = AbortOnDrop(tokio::spawn(work));
+        let Err(e) = (&mut task.0).await else { return };
+        // Cancelled: the stack is stopping, and the execution stays RUNNING for the next one to resume.
+        if !e.is_panic() {
+            return;
+        }
+        let payload = e.into_panic();
+        let message = payload
+            .downcast_ref::<&str>()
+            .map(|s| (*s).to_owned())
+            .or_else(|| payload.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "a panic without a message".to_owned());
+        tracing::error!(execution = %self.arn, panic = %message, "running the execution panicked: failing it");
+        let cause = if self.resuming {
+            format!(
+                "The local stack stopped while this execution was running, and it could not be resumed: resuming it \
+                 panicked ({message})"
+            )
+        } else {
+            format!("The local stack failed this execution: running it panicked ({message})")
+        };
+        // File work, like the rest of recording how an execution ended: off the runtime's workers.
+        let _ = tokio::task::spawn_blocking(move || self.fail(cause)).await;
+    }
+
+    /// Fails the execution with `cause`, if it is still this process's to end: its lock is free again (the panic
+    /// dropped it) and its record still says RUNNING.
+    fn fail(self, cause: String) {
+        let lock = match lock_file(&self.dir) {
+            Ok(Some(lock)) => lock,
+            Ok(None) => {
+                tracing::error!(execution = %self.arn, "cannot fail the execution: another process holds it");
+                return settle(&self.stack, &self.arn, &self.control);
+            }
+            Err(e) => {
+                tracing::error!(execution = %self.arn, error = %e, "cannot fail the execution");
+                return settle(&self.stack, &self.arn, &self.control);
+            }
+        };
+        match read_record(&self.dir) {
+            Ok(mut record) if record.status == ExecutionStatus::Running => {
+                fail_record(&self.dir, &mut record, cause, last_event_id(&self.dir));
+                finish(&self.stack, &self.dir, &record, &self.control);
+            }
+            _ => settle(&self.stack, &self.arn, &self.control),
+        }
+        drop(lock);
+    }
+}
+
 /// Takes over an execution a previous process left `RUNNING`: waits for its lock (a live process may still hold
 /// it), then resumes it from its history, or records how it ended, or fails it with a clear cause.
 async fn recover_one(
@@ -879,24 +1080,7 @@ async fn recover_one(
     let fail = |record: &mut ExecutionRecord, why: String, events: &[HistoryEvent]| {
         let cause =
             format!("The local stack stopped while this execution was running, and it could not be resumed: {why}");
-        let last = events.iter().map(|e| e.id).max().unwrap_or(0);
-        let now = OffsetDateTime::now_utc();
-        let written = HistoryFile::open(&dir, None).map_err(|e| e.to_string()).and_then(|sink| {
-            sink.append(&HistoryEvent {
-                timestamp: now,
-                event_type: "ExecutionFailed".into(),
-                id: last + 1,
-                previous_event_id: last,
-                details: Some(EventDetails::ExecutionFailed { error: INTERRUPTED_ERROR.into(), cause: cause.clone() }),
-            })
-        });
-        if let Err(e) = written {
-            tracing::error!(path = %dir.display(), error = %e, "could not record in the history why the execution failed");
-        }
-        record.status = ExecutionStatus::Failed;
-        record.error = Some(INTERRUPTED_ERROR.into());
-        record.cause = Some(cause);
-        record.stop_date = Some(now);
+        fail_record(&dir, record, cause, events.iter().map(|e| e.id).max().unwrap_or(0));
     };
     let events = match history {
         Ok(events) => events,
@@ -1069,6 +1253,258 @@ mod tests {
         fs::write(&path, format!("{}\n{}", line(1), line(2))).unwrap();
         HistoryFile::open(dir.path(), None).unwrap().append(&event(3)).unwrap();
         assert_eq!(read_history(dir.path()).unwrap().iter().map(|e| e.id).collect::<Vec<_>>(), [1, 2, 3]);
+    }
+
+    /// A Task's function that panics: what a bug in the stack's own code looks like to the engine.
+    struct Panics;
+
+    impl FunctionInvoker for Panics {
+        fn invoke<'a>(
+            &'a self,
+            _function: &'a str,
+            _request_id: &'a str,
+            _event: Value,
+        ) -> local_core::BoxFuture<'a, Result<Value, local_core::invoke::FunctionError>> {
+            Box::pin(async { panic!("the function runtime fell over") })
+        }
+
+        fn function_names(&self) -> Vec<String> {
+            vec!["Boom".into()]
+        }
+    }
+
+    fn machine(name: &str, definition: Value) -> Machine {
+        let decl = StateMachineDecl {
+            logical_id: name.into(),
+            name: name.into(),
+            definition: crate::DefinitionSource::Inline(definition),
+            substitutions: Default::default(),
+        };
+        Machine::load_for_test(&decl).expect("a valid machine")
+    }
+
+    fn executions(data: &Path) -> Arc<Executions> {
+        let boom = json!({"StartAt": "T", "States": {"T": {"Type": "Task", "End": true,
+            "Resource": "arn:aws:lambda:us-east-1:123456789012:function:Boom"}}});
+        let pass = json!({"StartAt": "P", "States": {"P": {"Type": "Pass", "End": true}}});
+        let machines = vec![machine("Boom", boom), machine("Pass", pass)];
+        Executions::new(data, Identity::default(), machines, Arc::new(Panics))
+    }
+
+    /// Writes an execution as a previous process left it: RUNNING, with `events` in its history.
+    fn left_running(exec: &Executions, machine: &str, name: &str, history: &str) -> String {
+        let arn = exec.identity.execution_arn(machine, name).to_string();
+        let dir = exec.dir(machine, name);
+        fs::create_dir_all(&dir).unwrap();
+        let record = ExecutionRecord {
+            execution_arn: arn.clone(),
+            state_machine_arn: exec.identity.state_machine_arn(machine).to_string(),
+            name: name.into(),
+            status: ExecutionStatus::Running,
+            input: "{}".into(),
+            output: None,
+            error: None,
+            cause: None,
+            start_date: OffsetDateTime::now_utc(),
+            stop_date: None,
+            resumed: 0,
+        };
+        write_record(&dir, &record).unwrap();
+        fs::write(dir.join("history.jsonl"), history).unwrap();
+        arn
+    }
+
+    async fn until_ended(exec: &Executions, arn: &str) -> ExecutionRecord {
+        for _ in 0..200 {
+            let record = exec.describe(arn).unwrap();
+            if record.status != ExecutionStatus::Running {
+                return record;
+            }
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+        panic!("{arn} is still RUNNING after 5 s");
+    }
+
+    #[tokio::test]
+    async fn an_execution_whose_resumption_panics_ends_failed_saying_why_and_the_executions_serve_on() {
+        let data = tempfile::tempdir().unwrap();
+        let exec = executions(data.path());
+        let arn = left_running(&exec, "Boom", "left-running", "");
+        assert_eq!(exec.recover().unwrap(), 1);
+
+        let record = until_ended(&exec, &arn).await;
+        assert_eq!((record.status, record.error.as_deref()), (ExecutionStatus::Failed, Some(INTERRUPTED_ERROR)));
+        let cause = record.cause.unwrap();
+        assert!(cause.contains("could not be resumed") && cause.contains("the function runtime fell over"), "{cause}");
+        let events = read_history(&exec.dir("Boom", "left-running")).unwrap();
+        let last = events.last().unwrap();
+        assert_eq!(last.event_type, "ExecutionFailed", "the history says how it ended: {events:?}");
+        assert!(last.id == events.len() as u64, "ids stay consecutive: {events:?}");
+
+        // The executions serve on: a new one runs to its end, and nothing is left for a restart to resume.
+        let started = exec
+            .start(StartRequest {
+                state_machine_arn: exec.identity.state_machine_arn("Pass").to_string(),
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        assert_eq!(until_ended(&exec, &started.execution_arn).await.status, ExecutionStatus::Succeeded);
+        drop(exec);
+        assert_eq!(executions(data.path()).recover().unwrap(), 0, "the failed execution is not resumed again");
+    }
+
+    #[tokio::test]
+    async fn an_execution_whose_run_panics_ends_failed_saying_why() {
+        let data = tempfile::tempdir().unwrap();
+        let exec = executions(data.path());
+        let machine = exec.identity.state_machine_arn("Boom").to_string();
+        let started = exec.start(StartRequest { state_machine_arn: machine, ..Default::default() }).await.unwrap();
+        let record = until_ended(&exec, &started.execution_arn).await;
+        assert_eq!(record.status, ExecutionStatus::Failed);
+        assert!(record.cause.as_deref().is_some_and(|c| c.contains("running it panicked")), "{record:?}");
+    }
+
+    #[tokio::test]
+    async fn an_execution_the_engine_cannot_resume_ends_failed_saying_why() {
+        let data = tempfile::tempdir().unwrap();
+        let exec = executions(data.path());
+        // Its history stops in a state the definition no longer has.
+        let event = |id: u64, event_type: &str, details| HistoryEvent {
+            timestamp: OffsetDateTime::now_utc(),
+            event_type: event_type.into(),
+            id,
+            previous_event_id: id - 1,
+            details: Some(details),
+        };
+        let input = || ("{}".to_owned(), Default::default());
+        let started = event(1, "ExecutionStarted", {
+            let (input, input_details) = input();
+            EventDetails::ExecutionStarted { input, input_details, role_arn: String::new() }
+        });
+        let entered = event(2, "PassStateEntered", {
+            let (input, input_details) = input();
+            EventDetails::StateEntered { name: "Gone".into(), input, input_details }
+        });
+        let (started, entered) = (serde_json::to_string(&started).unwrap(), serde_json::to_string(&entered).unwrap());
+        let arn = left_running(&exec, "Pass", "renamed-state", &format!("{started}\n{entered}\n"));
+        exec.recover().unwrap();
+        let record = until_ended(&exec, &arn).await;
+        assert_eq!(record.status, ExecutionStatus::Failed, "{record:?}");
+        assert!(record.cause.as_deref().is_some_and(|c| c.contains("Gone")), "{record:?}");
+    }
+
+    /// `count` events of a Pass state, one a line, as a long execution leaves them.
+    fn long_history(count: u64) -> String {
+        let mut text = String::with_capacity(count as usize * 160);
+        for id in 1..=count {
+            let event = HistoryEvent {
+                timestamp: OffsetDateTime::UNIX_EPOCH + Duration::from_secs(id),
+                event_type: "PassStateEntered".into(),
+                id,
+                previous_event_id: id - 1,
+                details: Some(EventDetails::StateEntered {
+                    name: "P".into(),
+                    input: "{\"step\":1}".into(),
+                    input_details: Default::default(),
+                }),
+            };
+            text += &serde_json::to_string(&event).unwrap();
+            text.push('\n');
+        }
+        text
+    }
+
+    #[tokio::test]
+    async fn a_page_of_a_long_history_reads_about_one_page_of_the_file_either_way() {
+        let data = tempfile::tempdir().unwrap();
+        let exec = executions(data.path());
+        let text = long_history(200_000);
+        let size = text.len() as u64;
+        let arn = left_running(&exec, "Pass", "long", &text);
+        // A line a crash cut short: dropped, as it always was.
+        let mut f = fs::OpenOptions::new().append(true).open(exec.dir("Pass", "long").join("history.jsonl")).unwrap();
+        f.write_all(br#"{"timestamp":"2024-01-01T00:00:00Z","type":"PassSt"#).unwrap();
+
+        let ids = |page: &Page<Value>| page.items.iter().map(|e| e["id"].as_u64().unwrap()).collect::<Vec<_>>();
+        let (first, cost) = exec.history_counted(&arn, false, 1, None).unwrap();
+        assert_eq!(ids(&first), [1]);
+        assert!(cost.bytes_read <= 128 * 1024 && cost.events_parsed <= 2, "{cost:?} of {size} bytes");
+        let (second, _) = exec.history_counted(&arn, false, 1, first.next_token.as_deref()).unwrap();
+        assert_eq!(ids(&second), [2]);
+
+        let (newest, cost) = exec.history_counted(&arn, true, 1, None).unwrap();
+        assert_eq!(ids(&newest), [200_000], "the torn line is not an event");
+        assert!(cost.bytes_read <= 128 * 1024 && cost.events_parsed <= 3, "{cost:?} of {size} bytes");
+        let (next, cost) = exec.history_counted(&arn, true, 2, newest.next_token.as_deref()).unwrap();
+        assert_eq!(ids(&next), [199_999, 199_998]);
+        assert!(cost.bytes_read <= 128 * 1024, "{cost:?}");
+
+        // The last page: no token, and tokens stay bound to their request.
+        let (tail, _) = exec
+            .history_counted(
+                &arn,
+                false,
+                1000,
+                Some(&page::token(&json!({"executionArn": arn, "reverseOrder": false}), 199_990u64)),
+            )
+            .unwrap();
+        assert_eq!((ids(&tail).len(), tail.next_token), (10, None));
+        assert!(matches!(
+            exec.history(&arn, false, 1, newest.next_token.as_deref()),
+            Err(ExecutionError::InvalidToken(_))
+        ));
+    }
+
+    #[test]
+    fn a_history_read_page_by_page_either_way_gives_every_event_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("history.jsonl");
+        fs::write(
+            &path,
+            long_history(1000)
+                .replace("\n{\"timestamp\":\"1970-01-01T00:08:", "\n\n{\"timestamp\":\"1970-01-01T00:08:"),
+        )
+        .unwrap();
+        for (reverse, size) in [(false, 7), (true, 7), (false, 1000), (true, 1)] {
+            let (mut seen, mut after, mut cost) = (Vec::new(), None, HistoryCost::default());
+            loop {
+                let read = if reverse {
+                    history::backward(&path, after, size, &mut cost)
+                } else {
+                    history::forward(&path, after, size, &mut cost)
+                };
+                let (events, more) = read.unwrap().expect("laid out as expected");
+                seen.extend(events.iter().map(|e| e.id));
+                after = events.last().map(|e| e.id);
+                if !more {
+                    break;
+                }
+            }
+            let mut expected: Vec<u64> = (1..=1000).collect();
+            if reverse {
+                expected.reverse();
+            }
+            assert_eq!(seen, expected, "reverse {reverse}, pages of {size}");
+        }
+        // Ids that do not follow their lines: the caller is told to read the whole history instead.
+        fs::write(&path, long_history(3).replace("\"id\":2,", "\"id\":7,")).unwrap();
+        let mut cost = HistoryCost::default();
+        assert!(history::forward(&path, None, 10, &mut cost).unwrap().is_none());
+        assert!(history::backward(&path, None, 10, &mut cost).unwrap().is_none());
+    }
+
+    #[test]
+    fn names_of_any_allowed_characters_fit_in_a_directory_name_and_ascii_names_keep_theirs() {
+        let long = "\u{1F600}".repeat(80);
+        assert!(validate_name(&long).is_ok());
+        let stored = dir_name(&long);
+        assert!(stored.len() <= 64 && stored.is_ascii(), "{stored}");
+        assert_ne!(dir_name(&"\u{1F600}".repeat(79)), stored, "another name, another directory");
+        for plain in ["reminder-01", "a!'()+-.=@_z", &"x".repeat(80)] {
+            assert_eq!(dir_name(plain), plain, "ASCII names are stored as they always were");
+        }
+        assert!(dir_name("ünïcode_ok").starts_with("ncodeok~"));
     }
 
     #[test]

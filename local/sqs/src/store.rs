@@ -128,16 +128,7 @@ impl Store {
         local_core::files::create_private_dir(dir).map_err(io)?;
         let path = dir.join("queues.sqlite3");
         // Create the file private before SQLite does: its WAL and shared-memory files copy its permissions.
-        {
-            let mut opts = std::fs::OpenOptions::new();
-            opts.create(true).append(true);
-            #[cfg(unix)]
-            {
-                use std::os::unix::fs::OpenOptionsExt;
-                opts.mode(0o600);
-            }
-            opts.open(&path).map_err(|source| SqsError::Io { path: path.clone(), source })?;
-        }
+        local_core::files::create_private_file(&path).map_err(|source| SqsError::Io { path: path.clone(), source })?;
         let conn = Connection::open(&path)?;
         conn.busy_timeout(std::time::Duration::from_secs(5))?;
         conn.pragma_update(None, "journal_mode", "WAL")?;

@@ -68,9 +68,15 @@ pub fn query<'a>(event: &'a HttpEvent, name: &str) -> Option<&'a str> {
     event.query_string_parameters.first(name)
 }
 
-/// A header, by case-insensitive name, if it is valid text.
-pub fn header<'a>(event: &'a HttpEvent, name: &str) -> Option<&'a str> {
-    event.headers.get(name).and_then(|v| v.to_str().ok())
+/// A header, by case-insensitive name: `None` when the request has none. One that is there but not text (bytes
+/// outside visible ASCII, which API Gateway passes through as they came) is a `BadRequest`, never taken for absent:
+/// an unreadable `If-Match` read as no `If-Match` would turn a conditional write into an unconditional one.
+pub fn header<'a>(event: &'a HttpEvent, name: &str) -> Result<Option<&'a str>, Error> {
+    event
+        .headers
+        .get(name)
+        .map(|v| v.to_str().map_err(|_| Error::BadRequest(format!("the `{name}` header is not readable text"))))
+        .transpose()
 }
 
 #[cfg(test)]
@@ -87,7 +93,9 @@ mod tests {
 
     #[test]
     fn no_body_empty_body_and_malformed_json_are_bad_requests() {
-        for e in [event(None, false), event(Some(""), false), event(Some("  \n"), false), event(Some("{\"title\":"), false)] {
+        for e in
+            [event(None, false), event(Some(""), false), event(Some("  \n"), false), event(Some("{\"title\":"), false)]
+        {
             assert!(matches!(json_body(&e), Err(Error::BadRequest(_))));
         }
     }
@@ -104,6 +112,16 @@ mod tests {
         assert!(matches!(json_body(&event(Some(&big), false)), Err(Error::BadRequest(m)) if m.contains("64 KiB")));
         let b64 = STANDARD.encode(&big);
         assert!(matches!(json_body(&event(Some(&b64), true)), Err(Error::BadRequest(m)) if m.contains("64 KiB")));
+    }
+
+    #[test]
+    fn a_header_that_is_there_but_not_text_is_a_bad_request_not_an_absent_one() {
+        let mut e = HttpEvent::default();
+        assert_eq!(header(&e, "if-match").unwrap(), None);
+        e.headers.insert("if-match", http::HeaderValue::from_static("\"2\""));
+        assert_eq!(header(&e, "If-Match").unwrap(), Some("\"2\""));
+        e.headers.insert("if-match", http::HeaderValue::from_bytes(b"\"1\xff\"").unwrap());
+        assert!(matches!(header(&e, "if-match"), Err(Error::BadRequest(m)) if m.contains("if-match")));
     }
 
     #[test]

@@ -38,9 +38,8 @@ pub struct S3Objects {
 impl S3Objects {
     /// A client from `config` (region, credentials, endpoint) addressing buckets as `addressing` says.
     pub fn new(config: &SdkConfig, addressing: S3Addressing) -> Self {
-        let config = aws_sdk_s3::config::Builder::from(config)
-            .force_path_style(addressing == S3Addressing::PathStyle)
-            .build();
+        let config =
+            aws_sdk_s3::config::Builder::from(config).force_path_style(addressing == S3Addressing::PathStyle).build();
         Self { client: Client::from_conf(config) }
     }
 
@@ -54,7 +53,13 @@ impl S3Objects {
     }
 }
 
-fn failed(operation: &'static str, bucket: &BucketName, key: &ObjectKey, meaning: Meaning, source: impl StdError + Send + Sync + 'static) -> ServiceError {
+fn failed(
+    operation: &'static str,
+    bucket: &BucketName,
+    key: &ObjectKey,
+    meaning: Meaning,
+    source: impl StdError + Send + Sync + 'static,
+) -> ServiceError {
     meaning.with(CallFailed { service: "S3", operation, target: format!("{bucket}/{key}"), source: Box::new(source) })
 }
 
@@ -67,17 +72,21 @@ impl ObjectGet for S3Objects {
                 return match e.as_service_error() {
                     Some(GetObjectError::NoSuchKey(_)) => Ok(None),
                     // Archived (Glacier): S3 says 403, but no credentials will help until the object is restored.
-                    Some(GetObjectError::InvalidObjectState(_)) => Err(failed("GetObject", bucket, key, Meaning::InvalidInput, e)),
+                    Some(GetObjectError::InvalidObjectState(_)) => {
+                        Err(failed("GetObject", bucket, key, Meaning::InvalidInput, e))
+                    }
                     _ => Err(failed("GetObject", bucket, key, classify(&e), e)),
                 };
             }
         };
         let content_type = out.content_type().and_then(|c| ContentType::parse(c).ok());
-        let metadata = out.metadata().map(|m| m.iter().map(|(k, v)| (k.clone(), v.clone())).collect()).unwrap_or_default();
+        let metadata =
+            out.metadata().map(|m| m.iter().map(|(k, v)| (k.clone(), v.clone())).collect()).unwrap_or_default();
         let etag = out.e_tag().map(ETag::new);
         // The body streams after the headers; a connection lost here is as retryable as one lost before.
         let bytes = out.body.collect().await.map_err(|e| failed("GetObject", bucket, key, Meaning::Unavailable, e))?;
-        let etag = etag.ok_or_else(|| failed("GetObject", bucket, key, Meaning::Unavailable, MissingInResponse("ETag")))?;
+        let etag =
+            etag.ok_or_else(|| failed("GetObject", bucket, key, Meaning::Unavailable, MissingInResponse("ETag")))?;
         Ok(Some(Object { bytes: bytes.to_vec(), content_type, metadata, etag }))
     }
 }
@@ -95,7 +104,9 @@ impl ObjectPut for S3Objects {
             .send()
             .await
             .map_err(|e| failed("PutObject", bucket, key, classify(&e), e))?;
-        out.e_tag().map(ETag::new).ok_or_else(|| failed("PutObject", bucket, key, Meaning::Unavailable, MissingInResponse("ETag")))
+        out.e_tag()
+            .map(ETag::new)
+            .ok_or_else(|| failed("PutObject", bucket, key, Meaning::Unavailable, MissingInResponse("ETag")))
     }
 }
 
@@ -127,9 +138,16 @@ impl ObjectPresign for S3Objects {
         expiry: Expiry,
     ) -> Result<PresignedRequest, ServiceError> {
         let length = i64::try_from(content_length).map_err(|_| {
-            failed("PutObject (presign)", bucket, key, Meaning::InvalidInput, PresignRefused(format!("{content_length} bytes is too long")))
+            failed(
+                "PutObject (presign)",
+                bucket,
+                key,
+                Meaning::InvalidInput,
+                PresignRefused(format!("{content_length} bytes is too long")),
+            )
         })?;
-        let (config, expires_at) = presigning(expiry).map_err(|e| failed("PutObject (presign)", bucket, key, Meaning::InvalidInput, e))?;
+        let (config, expires_at) =
+            presigning(expiry).map_err(|e| failed("PutObject (presign)", bucket, key, Meaning::InvalidInput, e))?;
         let signed = self
             .client
             .put_object()
@@ -143,8 +161,14 @@ impl ObjectPresign for S3Objects {
         Ok(presigned(&signed, PresignedMethod::Put, expires_at))
     }
 
-    async fn presign_get(&self, bucket: &BucketName, key: &ObjectKey, expiry: Expiry) -> Result<PresignedRequest, ServiceError> {
-        let (config, expires_at) = presigning(expiry).map_err(|e| failed("GetObject (presign)", bucket, key, Meaning::InvalidInput, e))?;
+    async fn presign_get(
+        &self,
+        bucket: &BucketName,
+        key: &ObjectKey,
+        expiry: Expiry,
+    ) -> Result<PresignedRequest, ServiceError> {
+        let (config, expires_at) =
+            presigning(expiry).map_err(|e| failed("GetObject (presign)", bucket, key, Meaning::InvalidInput, e))?;
         let signed = self
             .client
             .get_object()

@@ -45,7 +45,12 @@ impl SesMail {
 }
 
 fn failed(from: &MailAddress, meaning: Meaning, source: impl StdError + Send + Sync + 'static) -> ServiceError {
-    meaning.with(CallFailed { service: "SES", operation: "SendEmail", target: from.to_string(), source: Box::new(source) })
+    meaning.with(CallFailed {
+        service: "SES",
+        operation: "SendEmail",
+        target: from.to_string(),
+        source: Box::new(source),
+    })
 }
 
 fn meaning(e: &SdkError<SendEmailError>) -> Meaning {
@@ -57,7 +62,9 @@ fn meaning(e: &SdkError<SendEmailError>) -> Meaning {
             | SendEmailError::MailFromDomainNotVerifiedException(_),
         ) => Meaning::MailRejected,
         // The maximum sending rate or the daily quota: a later attempt goes through.
-        Some(SendEmailError::LimitExceededException(_) | SendEmailError::TooManyRequestsException(_)) => Meaning::Unavailable,
+        Some(SendEmailError::LimitExceededException(_) | SendEmailError::TooManyRequestsException(_)) => {
+            Meaning::Unavailable
+        }
         Some(SendEmailError::BadRequestException(_)) => Meaning::InvalidInput,
         // A configuration set or a contact list named by the request.
         Some(SendEmailError::NotFoundException(_)) => Meaning::NotFound,
@@ -99,7 +106,8 @@ impl MailSend for SesMail {
         if let Some(html) = mail.body.html() {
             body = body.html(utf8(html).map_err(invalid)?);
         }
-        let message = Message::builder().subject(utf8(mail.subject.as_str()).map_err(invalid)?).body(body.build()).build();
+        let message =
+            Message::builder().subject(utf8(mail.subject.as_str()).map_err(invalid)?).body(body.build()).build();
         let out = self
             .send_email(from, &mail.to)
             .content(EmailContent::builder().simple(message).build())

@@ -36,7 +36,12 @@ impl SqsMessages {
 }
 
 fn failed(queue: &QueueUrl, meaning: Meaning, source: impl StdError + Send + Sync + 'static) -> ServiceError {
-    meaning.with(CallFailed { service: "SQS", operation: "SendMessage", target: queue.to_string(), source: Box::new(source) })
+    meaning.with(CallFailed {
+        service: "SQS",
+        operation: "SendMessage",
+        target: queue.to_string(),
+        source: Box::new(source),
+    })
 }
 
 impl MessageSend for SqsMessages {
@@ -62,6 +67,8 @@ impl MessageSend for SqsMessages {
             };
             failed(queue, meaning, e)
         })?;
-        out.message_id().map(MessageId::new).ok_or_else(|| failed(queue, Meaning::Unavailable, MissingInResponse("MessageId")))
+        out.message_id()
+            .map(MessageId::new)
+            .ok_or_else(|| failed(queue, Meaning::Unavailable, MissingInResponse("MessageId")))
     }
 }

@@ -135,7 +135,9 @@ wait "$server""#;
         aws_config::SdkConfig::builder()
             .behavior_version(BehaviorVersion::latest())
             .region(Region::new("us-east-1"))
-            .credentials_provider(SharedCredentialsProvider::new(Credentials::new("testing", "testing", None, None, "moto")))
+            .credentials_provider(SharedCredentialsProvider::new(Credentials::new(
+                "testing", "testing", None, None, "moto",
+            )))
             .endpoint_url(&self.endpoint)
             .build()
     }

@@ -9,7 +9,10 @@ use crate::*;
 use std::collections::HashSet;
 
 /// Everything a full store offers; what the contract runs against.
-pub trait Store: TaskGet + TaskPut + TaskList + TaskUpdate + TaskDelete + ProfileGet + ProfilePut + ProfileUpdate {}
+pub trait Store:
+    TaskGet + TaskPut + TaskList + TaskUpdate + TaskDelete + ProfileGet + ProfilePut + ProfileUpdate
+{
+}
 impl<T: TaskGet + TaskPut + TaskList + TaskUpdate + TaskDelete + ProfileGet + ProfilePut + ProfileUpdate> Store for T {}
 
 fn owner() -> UserId {
@@ -34,7 +37,8 @@ async fn seed(s: &impl Store, owner: &UserId, n: usize, description: &str) -> Ve
     let start = crate::now() - time::Duration::days(1);
     let mut out = Vec::with_capacity(n);
     for i in 0..n {
-        let mut t = task(owner, &format!("task {i}"), Status::ALL[i % 3], start + time::Duration::milliseconds(i as i64));
+        let mut t =
+            task(owner, &format!("task {i}"), Status::ALL[i % 3], start + time::Duration::milliseconds(i as i64));
         t.description = Some(Description::parse(description).unwrap());
         s.put_task(&t).await.expect("put");
         out.push(t);
@@ -125,7 +129,8 @@ pub async fn an_update_applies_the_patch_bumps_the_version_and_moves_the_status_
     assert_eq!(s.get_task(&alice, t.id).await.unwrap(), Some(updated.clone()));
     let done = s.list_tasks(&alice, &ListQuery { status: Some(Status::Done), after: None, fetch: 10 }).await.unwrap();
     assert_eq!(done, vec![updated]);
-    let pending = s.list_tasks(&alice, &ListQuery { status: Some(Status::Pending), after: None, fetch: 10 }).await.unwrap();
+    let pending =
+        s.list_tasks(&alice, &ListQuery { status: Some(Status::Pending), after: None, fetch: 10 }).await.unwrap();
     assert!(pending.is_empty());
     assert!(matches!(s.update_task(&bob, t.id, &patch, None, later).await, Err(StoreError::NotFound)));
 }
@@ -147,12 +152,17 @@ pub async fn of_concurrent_writers_with_the_same_version_exactly_one_wins(s: &im
     let alice = owner();
     let t = task(&alice, "race", Status::Pending, crate::now());
     s.put_task(&t).await.unwrap();
-    let patches: Vec<_> =
-        (0..8).map(|i| TaskPatch { title: Some(Title::parse(&format!("writer {i}")).unwrap()), ..Default::default() }).collect();
-    let results = futures_join_all(patches.iter().map(|p| s.update_task(&alice, t.id, p, Some(Version(1)), crate::now()))).await;
+    let patches: Vec<_> = (0..8)
+        .map(|i| TaskPatch { title: Some(Title::parse(&format!("writer {i}")).unwrap()), ..Default::default() })
+        .collect();
+    let results =
+        futures_join_all(patches.iter().map(|p| s.update_task(&alice, t.id, p, Some(Version(1)), crate::now()))).await;
     let wins = results.iter().filter(|r| r.is_ok()).count();
     assert_eq!(wins, 1, "{results:?}");
-    assert!(results.iter().all(|r| matches!(r, Ok(_) | Err(StoreError::VersionMismatch { current: 2 }))), "{results:?}");
+    assert!(
+        results.iter().all(|r| matches!(r, Ok(_) | Err(StoreError::VersionMismatch { current: 2 }))),
+        "{results:?}"
+    );
 }
 
 pub async fn deleting_removes_once_and_a_missing_task_is_not_found(s: &impl Store) {

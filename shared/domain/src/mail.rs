@@ -35,8 +35,8 @@ impl MailAddress {
         }
         let (local, domain) = t.rsplit_once('@').ok_or_else(bad)?;
         let atext = |b: u8| b.is_ascii_alphanumeric() || b"!#$%&'*+/=?^_`{|}~-".contains(&b);
-        let local_ok = (1..=64).contains(&local.len())
-            && local.split('.').all(|run| !run.is_empty() && run.bytes().all(atext));
+        let local_ok =
+            (1..=64).contains(&local.len()) && local.split('.').all(|run| !run.is_empty() && run.bytes().all(atext));
         let labels: Vec<&str> = domain.split('.').collect();
         let label_ok = |l: &&str| {
             (1..=63).contains(&l.len())
@@ -84,7 +84,10 @@ pub struct Recipients(Vec<MailAddress>);
 impl Recipients {
     pub fn new(to: Vec<MailAddress>) -> Result<Self, Error> {
         if to.is_empty() || to.len() > RECIPIENTS_MAX {
-            return Err(Error::Invalid(format!("a message goes to 1 to {RECIPIENTS_MAX} recipients, not {}", to.len())));
+            return Err(Error::Invalid(format!(
+                "a message goes to 1 to {RECIPIENTS_MAX} recipients, not {}",
+                to.len()
+            )));
         }
         Ok(Self(to))
     }
@@ -110,7 +113,9 @@ impl Subject {
     pub fn parse(raw: &str) -> Result<Self, Error> {
         let t = raw.trim();
         if t.is_empty() || t.chars().count() > SUBJECT_MAX_CHARS || t.chars().any(char::is_control) {
-            return Err(Error::Invalid(format!("a subject is 1 to {SUBJECT_MAX_CHARS} characters, no control characters")));
+            return Err(Error::Invalid(format!(
+                "a subject is 1 to {SUBJECT_MAX_CHARS} characters, no control characters"
+            )));
         }
         Ok(Self(t.to_owned()))
     }
@@ -189,7 +194,10 @@ impl RawMail {
     /// The message is taken as is; only its size is checked (1 to [`RAW_MAIL_MAX_BYTES`] bytes).
     pub fn new(from: MailAddress, to: Recipients, message: Vec<u8>) -> Result<Self, Error> {
         if message.is_empty() || message.len() > RAW_MAIL_MAX_BYTES {
-            return Err(Error::Invalid(format!("a raw message is 1 to {RAW_MAIL_MAX_BYTES} bytes, not {}", message.len())));
+            return Err(Error::Invalid(format!(
+                "a raw message is 1 to {RAW_MAIL_MAX_BYTES} bytes, not {}",
+                message.len()
+            )));
         }
         Ok(Self { from, to, message })
     }
@@ -224,7 +232,10 @@ impl Attachment {
             && !filename.contains(['"', '\\', '/'])
             && filename.trim() == filename;
         if !ok {
-            return Err(Error::Invalid(format!("`{}` is not an attachment file name", filename.chars().take(60).collect::<String>())));
+            return Err(Error::Invalid(format!(
+                "`{}` is not an attachment file name",
+                filename.chars().take(60).collect::<String>()
+            )));
         }
         Ok(Self { filename: filename.to_owned(), content_type, bytes })
     }
@@ -374,7 +385,10 @@ mod tests {
         let raw = letter.compose(time::macros::datetime!(2030-01-02 03:04:05 UTC)).unwrap();
         assert_eq!((raw.from().as_str(), raw.to().as_slice().len()), ("billing@example.com", 2));
         let text = std::str::from_utf8(raw.message()).unwrap();
-        assert!(text.starts_with("From: billing@example.com\r\nTo: ada@example.com,\r\n bob@example.org\r\n"), "{text}");
+        assert!(
+            text.starts_with("From: billing@example.com\r\nTo: ada@example.com,\r\n bob@example.org\r\n"),
+            "{text}"
+        );
         assert!(text.contains("Subject: Invoice 42\r\nDate: Wed, 02 Jan 2030 03:04:05 +0000\r\nMIME-Version: 1.0\r\n"));
         assert!(text.lines().all(|l| l.len() <= 78), "no line over 78 characters");
         let boundary = text.split("boundary=\"").nth(1).unwrap().split('"').next().unwrap();

@@ -15,8 +15,11 @@ pub struct QueueUrl(String);
 
 impl QueueUrl {
     pub fn parse(raw: &str) -> Result<Self, Error> {
-        let bad = |why: &str| Error::Invalid(format!("`{}` is not a queue URL: {why}", raw.chars().take(100).collect::<String>()));
-        let rest = raw.strip_prefix("https://").or_else(|| raw.strip_prefix("http://")).ok_or_else(|| bad("not http(s)"))?;
+        let bad = |why: &str| {
+            Error::Invalid(format!("`{}` is not a queue URL: {why}", raw.chars().take(100).collect::<String>()))
+        };
+        let rest =
+            raw.strip_prefix("https://").or_else(|| raw.strip_prefix("http://")).ok_or_else(|| bad("not http(s)"))?;
         let (host, path) = rest.split_once('/').ok_or_else(|| bad("no path"))?;
         if host.is_empty() || !host.bytes().all(|b| b.is_ascii_alphanumeric() || b"-.:[]".contains(&b)) {
             return Err(bad("no valid host"));
@@ -26,7 +29,10 @@ impl QueueUrl {
         }
         let name = path.rsplit('/').next().unwrap_or_default();
         let stem = name.strip_suffix(".fifo").unwrap_or(name);
-        if !(1..=80).contains(&name.len()) || stem.is_empty() || !stem.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') {
+        if !(1..=80).contains(&name.len())
+            || stem.is_empty()
+            || !stem.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        {
             return Err(bad("the last path segment is not a queue name"));
         }
         Ok(Self(raw.to_owned()))
@@ -74,7 +80,9 @@ impl MessageBody {
             return Err(Error::Invalid(format!("a message body must be 1 to {MESSAGE_MAX_BYTES} bytes")));
         }
         if !sqs_text(raw) {
-            return Err(Error::Invalid("a message body must not contain control characters other than tab and newlines".into()));
+            return Err(Error::Invalid(
+                "a message body must not contain control characters other than tab and newlines".into(),
+            ));
         }
         Ok(Self(raw.to_owned()))
     }
@@ -115,7 +123,10 @@ impl MessageAttributes {
             && !lower.starts_with("aws.")
             && !lower.starts_with("amazon.");
         if !name_ok {
-            return Err(Error::Invalid(format!("`{}` is not a message attribute name", name.chars().take(60).collect::<String>())));
+            return Err(Error::Invalid(format!(
+                "`{}` is not a message attribute name",
+                name.chars().take(60).collect::<String>()
+            )));
         }
         if value.is_empty() || !sqs_text(value) {
             return Err(Error::Invalid(format!("the message attribute `{name}` must be non-empty text")));
@@ -148,7 +159,9 @@ impl Message {
     /// A message of `body` and `attributes`, refused when both together exceed [`MESSAGE_MAX_BYTES`].
     pub fn new(body: MessageBody, attributes: MessageAttributes) -> Result<Self, Error> {
         if body.0.len() + attributes.size() > MESSAGE_MAX_BYTES {
-            return Err(Error::Invalid(format!("a message with its attributes must be at most {MESSAGE_MAX_BYTES} bytes")));
+            return Err(Error::Invalid(format!(
+                "a message with its attributes must be at most {MESSAGE_MAX_BYTES} bytes"
+            )));
         }
         Ok(Self { body, attributes })
     }

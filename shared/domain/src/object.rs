@@ -165,7 +165,9 @@ impl Metadata {
             return Err(Error::Invalid(format!("`{}` is not a metadata key", truncate(key))));
         }
         if !value.bytes().all(|b| b == b' ' || b.is_ascii_graphic()) || value.trim() != value {
-            return Err(Error::Invalid(format!("the metadata value of `{key}` is not printable ASCII without edge spaces")));
+            return Err(Error::Invalid(format!(
+                "the metadata value of `{key}` is not printable ASCII without edge spaces"
+            )));
         }
         self.0.insert(key.to_owned(), value.to_owned());
         if self.size() > METADATA_MAX_BYTES {

@@ -14,7 +14,9 @@
 use crate::mail::{RawMail, SimpleMail};
 use crate::message::{Message, MessageId, QueueUrl};
 use crate::object::{BucketName, ContentType, ETag, Expiry, NewObject, Object, ObjectKey, PresignedRequest};
-use crate::{Profile, ProfilePatch, ServiceError, Status, StoreError, Task, TaskId, TaskPatch, Timestamp, UserId, Version};
+use crate::{
+    Profile, ProfilePatch, ServiceError, Status, StoreError, Task, TaskId, TaskPatch, Timestamp, UserId, Version,
+};
 use std::future::Future;
 
 /// Which slice of an owner's tasks to read, newest first.
@@ -37,7 +39,11 @@ pub trait TaskPut: Send + Sync {
 }
 
 pub trait TaskList: Send + Sync {
-    fn list_tasks(&self, owner: &UserId, query: &ListQuery) -> impl Future<Output = Result<Vec<Task>, StoreError>> + Send;
+    fn list_tasks(
+        &self,
+        owner: &UserId,
+        query: &ListQuery,
+    ) -> impl Future<Output = Result<Vec<Task>, StoreError>> + Send;
 }
 
 pub trait TaskUpdate: Send + Sync {
@@ -90,17 +96,30 @@ pub trait ObjectGet: Send + Sync {
     /// A store that hides what exists from callers who may not list the bucket (S3, without `s3:ListBucket`)
     /// reports a missing object as [`ServiceError::AccessDenied`] instead of `None`: grant listing where `None`
     /// must be told from a denial.
-    fn get_object(&self, bucket: &BucketName, key: &ObjectKey) -> impl Future<Output = Result<Option<Object>, ServiceError>> + Send;
+    fn get_object(
+        &self,
+        bucket: &BucketName,
+        key: &ObjectKey,
+    ) -> impl Future<Output = Result<Option<Object>, ServiceError>> + Send;
 }
 
 pub trait ObjectPut: Send + Sync {
     /// Stores `object` at `key`, replacing whatever was there, and returns the new entity tag.
-    fn put_object(&self, bucket: &BucketName, key: &ObjectKey, object: NewObject) -> impl Future<Output = Result<ETag, ServiceError>> + Send;
+    fn put_object(
+        &self,
+        bucket: &BucketName,
+        key: &ObjectKey,
+        object: NewObject,
+    ) -> impl Future<Output = Result<ETag, ServiceError>> + Send;
 }
 
 pub trait ObjectDelete: Send + Sync {
     /// Removes the object at `key`. Deleting an absent object succeeds (as on S3), so a retried delete is harmless.
-    fn delete_object(&self, bucket: &BucketName, key: &ObjectKey) -> impl Future<Output = Result<(), ServiceError>> + Send;
+    fn delete_object(
+        &self,
+        bucket: &BucketName,
+        key: &ObjectKey,
+    ) -> impl Future<Output = Result<(), ServiceError>> + Send;
 }
 
 /// Presigned requests: made locally from the signer's credentials, without a call to the store, so nothing is
@@ -131,7 +150,11 @@ pub trait ObjectPresign: Send + Sync {
 pub trait MessageSend: Send + Sync {
     /// Sends `message` to `queue` and returns the id the queue gave it. [`ServiceError::NotFound`] when the queue
     /// does not exist.
-    fn send_message(&self, queue: &QueueUrl, message: &Message) -> impl Future<Output = Result<MessageId, ServiceError>> + Send;
+    fn send_message(
+        &self,
+        queue: &QueueUrl,
+        message: &Message,
+    ) -> impl Future<Output = Result<MessageId, ServiceError>> + Send;
 }
 
 /// Sending mail. Both forms fail with [`ServiceError::MailRejected`] when the service refuses the message (on SES:
@@ -166,7 +189,11 @@ impl<T: TaskPut, P: Send + Sync> TaskPut for Stores<T, P> {
 }
 
 impl<T: TaskList, P: Send + Sync> TaskList for Stores<T, P> {
-    fn list_tasks(&self, owner: &UserId, query: &ListQuery) -> impl Future<Output = Result<Vec<Task>, StoreError>> + Send {
+    fn list_tasks(
+        &self,
+        owner: &UserId,
+        query: &ListQuery,
+    ) -> impl Future<Output = Result<Vec<Task>, StoreError>> + Send {
         self.tasks.list_tasks(owner, query)
     }
 }
@@ -185,7 +212,12 @@ impl<T: TaskUpdate, P: Send + Sync> TaskUpdate for Stores<T, P> {
 }
 
 impl<T: TaskDelete, P: Send + Sync> TaskDelete for Stores<T, P> {
-    fn delete_task(&self, owner: &UserId, id: TaskId, expected: Option<Version>) -> impl Future<Output = Result<(), StoreError>> + Send {
+    fn delete_task(
+        &self,
+        owner: &UserId,
+        id: TaskId,
+        expected: Option<Version>,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send {
         self.tasks.delete_task(owner, id, expected)
     }
 }
@@ -203,7 +235,12 @@ impl<T: Send + Sync, P: ProfilePut> ProfilePut for Stores<T, P> {
 }
 
 impl<T: Send + Sync, P: ProfileUpdate> ProfileUpdate for Stores<T, P> {
-    fn update_profile(&self, user: &UserId, patch: &ProfilePatch, now: Timestamp) -> impl Future<Output = Result<Profile, StoreError>> + Send {
+    fn update_profile(
+        &self,
+        user: &UserId,
+        patch: &ProfilePatch,
+        now: Timestamp,
+    ) -> impl Future<Output = Result<Profile, StoreError>> + Send {
         self.profiles.update_profile(user, patch, now)
     }
 }

@@ -41,7 +41,8 @@ pub struct Email(String);
 impl Email {
     pub fn parse(raw: &str) -> Result<Self, Error> {
         let t = raw.trim();
-        let bad = || Error::Invalid(format!("`email` is not an email address: `{}`", t.chars().take(60).collect::<String>()));
+        let bad =
+            || Error::Invalid(format!("`email` is not an email address: `{}`", t.chars().take(60).collect::<String>()));
         if t.len() > 254 || t.chars().any(|c| c.is_whitespace() || c.is_control()) {
             return Err(bad());
         }
@@ -101,7 +102,10 @@ impl ProfilePatch {
             .as_object()
             .ok_or_else(|| Error::Invalid("the body must be a JSON object with any of: display_name, email".into()))?;
         if let Some(k) = map.keys().find(|k| !matches!(k.as_str(), "display_name" | "email")) {
-            return Err(Error::Invalid(format!("unknown field `{}`; expected any of: display_name, email", k.chars().take(40).collect::<String>())));
+            return Err(Error::Invalid(format!(
+                "unknown field `{}`; expected any of: display_name, email",
+                k.chars().take(40).collect::<String>()
+            )));
         }
         let display_name = match map.get("display_name") {
             None => None,

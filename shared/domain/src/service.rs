@@ -2,7 +2,9 @@
 //! inputs, parses the inputs into domain types and calls the store. Ownership is enforced here by construction:
 //! every store call is keyed by `caller.id`, so another user's task is simply not found.
 
-use crate::ports::{ListQuery, ProfileGet, ProfilePut, ProfileUpdate, TaskDelete, TaskGet, TaskList, TaskPut, TaskUpdate};
+use crate::ports::{
+    ListQuery, ProfileGet, ProfilePut, ProfileUpdate, TaskDelete, TaskGet, TaskList, TaskPut, TaskUpdate,
+};
 use crate::{
     Caller, Error, Limit, NewTask, Page, PageKey, Profile, ProfilePatch, Status, StoreError, Task, TaskId, TaskPatch,
     Timestamp, Version,
@@ -58,7 +60,12 @@ pub struct ListParams<'a> {
     pub next: Option<&'a str>,
 }
 
-pub async fn list_tasks(store: &impl TaskList, key: &PageKey, caller: &Caller, params: ListParams<'_>) -> Result<Page, Error> {
+pub async fn list_tasks(
+    store: &impl TaskList,
+    key: &PageKey,
+    caller: &Caller,
+    params: ListParams<'_>,
+) -> Result<Page, Error> {
     let status = params.status.map(Status::parse).transpose()?;
     let limit = Limit::parse(params.limit)?;
     let after = match params.next {
@@ -94,7 +101,12 @@ pub async fn update_task(
         .map_err(with_expected(expected))
 }
 
-pub async fn delete_task(store: &impl TaskDelete, caller: &Caller, id: &str, if_match_header: Option<&str>) -> Result<(), Error> {
+pub async fn delete_task(
+    store: &impl TaskDelete,
+    caller: &Caller,
+    id: &str,
+    if_match_header: Option<&str>,
+) -> Result<(), Error> {
     let id = TaskId::parse(id)?;
     let expected = if_match(if_match_header)?;
     store.delete_task(&caller.id, id, expected).await.map_err(store_error("task")).map_err(with_expected(expected))
@@ -102,7 +114,11 @@ pub async fn delete_task(store: &impl TaskDelete, caller: &Caller, id: &str, if_
 
 /// The caller's profile, created from the token's claims on first use. Two first requests racing both end with
 /// the one stored profile.
-pub async fn get_profile<S: ProfileGet + ProfilePut>(store: &S, caller: &Caller, now: Timestamp) -> Result<Profile, Error> {
+pub async fn get_profile<S: ProfileGet + ProfilePut>(
+    store: &S,
+    caller: &Caller,
+    now: Timestamp,
+) -> Result<Profile, Error> {
     if let Some(p) = store.get_profile(&caller.id).await.map_err(store_error("profile"))? {
         return Ok(p);
     }

@@ -100,7 +100,9 @@ impl Title {
         }
         let chars = trimmed.chars().count();
         if chars > TITLE_MAX_CHARS {
-            return Err(Error::Invalid(format!("`title` is {chars} characters; at most {TITLE_MAX_CHARS} are allowed")));
+            return Err(Error::Invalid(format!(
+                "`title` is {chars} characters; at most {TITLE_MAX_CHARS} are allowed"
+            )));
         }
         if trimmed.chars().any(char::is_control) {
             return Err(Error::Invalid("`title` must not contain control characters".into()));
@@ -157,10 +159,7 @@ impl Status {
 
     pub fn parse(raw: &str) -> Result<Self, Error> {
         Self::ALL.into_iter().find(|s| s.as_str() == raw).ok_or_else(|| {
-            Error::Invalid(format!(
-                "`status` must be one of pending, in_progress, done; got `{}`",
-                truncate(raw)
-            ))
+            Error::Invalid(format!("`status` must be one of pending, in_progress, done; got `{}`", truncate(raw)))
         })
     }
 }
@@ -184,11 +183,9 @@ impl Version {
         let s = raw.trim();
         let s = s.strip_prefix("W/").unwrap_or(s);
         let s = s.strip_prefix('"').and_then(|s| s.strip_suffix('"')).unwrap_or(s);
-        s.parse::<u64>()
-            .ok()
-            .filter(|v| *v >= 1)
-            .map(Version)
-            .ok_or_else(|| Error::BadRequest(format!("If-Match must be a task version (a positive integer); got `{}`", truncate(raw))))
+        s.parse::<u64>().ok().filter(|v| *v >= 1).map(Version).ok_or_else(|| {
+            Error::BadRequest(format!("If-Match must be a task version (a positive integer); got `{}`", truncate(raw)))
+        })
     }
 }
 
@@ -245,8 +242,7 @@ impl TaskPatch {
 const TASK_FIELDS: &str = "title, description, status";
 
 fn object(body: &Value) -> Result<&Map<String, Value>, Error> {
-    body.as_object()
-        .ok_or_else(|| Error::Invalid(format!("the body must be a JSON object with any of: {TASK_FIELDS}")))
+    body.as_object().ok_or_else(|| Error::Invalid(format!("the body must be a JSON object with any of: {TASK_FIELDS}")))
 }
 
 fn reject_unknown(map: &Map<String, Value>) -> Result<(), Error> {

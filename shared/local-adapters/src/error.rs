@@ -17,12 +17,34 @@ pub enum OpenError {
     InvalidTableName { name: String, why: &'static str },
     /// SQLite refused: the file cannot be opened or created, WAL is unavailable there, the table exists with other
     /// columns, …
-    #[error("{what} ({path})")]
+    #[error("{what} ({path}): {source}")]
     Sqlite {
         what: String,
         path: PathBuf,
         #[source]
         source: rusqlite::Error,
+    },
+    /// The database file could not be created (private, before SQLite opens it): a missing directory, no rights.
+    #[error("creating the database file {path}: {source}")]
+    Create {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    /// The file is there but holds no database a previous run could have left (see `LocalStore::open`): the local
+    /// stack refuses to start over it rather than begin an empty store and overwrite what may still be recovered.
+    #[error(
+        "{path} is not a usable database: {why}{}. The local stack will not start over it: restore it from a copy, \
+         or move it (and its -wal and -shm files) away to start with an empty store",
+        sqlite.as_ref().map(|s| format!(" (SQLite: {s})")).unwrap_or_default()
+    )]
+    Damaged { path: PathBuf, why: String, sqlite: Option<String> },
+    /// The database file is there but could not be read to check it.
+    #[error("{path} cannot be read: {source}")]
+    Unreadable {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
     },
     /// The database would not switch to write-ahead logging (some file systems cannot share memory between
     /// connections); without WAL, readers would block behind the writer.

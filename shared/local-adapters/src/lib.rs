@@ -36,7 +36,6 @@ pub use profiles::SqliteProfiles;
 pub use store::LocalStore;
 pub use tasks::{ListCost, SqliteTasks};
 
-
 /// Every port at once, on a tasks table and a profiles table of one database: what the contract tests take when
 /// one value should serve all ports.
 pub type SqliteStore = domain::ports::Stores<SqliteTasks, SqliteProfiles>;

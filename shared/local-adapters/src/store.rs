@@ -9,6 +9,11 @@
 //! the call returns, so killing the process, even with `kill -9`, loses no committed transaction. The WAL is only
 //! fsynced at checkpoints, so a power cut or kernel crash may lose the most recent commits; the database stays
 //! consistent (it rolls back to an earlier commit, it does not corrupt). That trade is right for a local stack.
+//!
+//! A damaged store is refused, never silently started over. SQLite takes a 0-byte file for a new, empty database,
+//! and reads only the pages a query touches, so a store truncated or overwritten on disk would otherwise come up
+//! with no tasks and soon overwrite what its write-ahead log still held. [`check_existing`] states what counts as
+//! damaged; the error names the file and gives SQLite's own reason where SQLite has one.
 
 use crate::OpenError;
 use crate::error::QueryFailed;
@@ -73,6 +78,8 @@ impl LocalStore {
     /// Opens (creating if missing) the database file at `path` and puts it in WAL mode. The directory must exist.
     /// Tables are created by [`LocalStore::tasks`] and [`LocalStore::profiles`].
     pub fn open(path: &Path) -> Result<Self, OpenError> {
+        check_existing(path)?;
+        create_private(path)?;
         let writer = open_connection(path, Role::Writer)?;
         // Open one reader now so that a file readers cannot use fails at start-up, not on the first GET.
         let reader = open_reader(path)?;
@@ -179,6 +186,119 @@ fn open_reader(path: &Path) -> Result<Reader, OpenError> {
         source,
     })?;
     Ok(Reader { conn, visits })
+}
+
+/// Creates the database file readable by its owner only, if it is not there: it holds every user's data. SQLite
+/// would create it with the umask (0644 as a rule), and gives an existing database's permissions to the `-wal` and
+/// `-shm` files it makes beside it, so creating it first keeps all three private. An existing file is left as it is.
+fn create_private(path: &Path) -> Result<(), OpenError> {
+    let mut options = std::fs::OpenOptions::new();
+    options.create(true).append(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    options.open(path).map(drop).map_err(|source| OpenError::Create { path: path.to_owned(), source })
+}
+
+/// The first 16 bytes of every SQLite database file.
+const SQLITE_HEADER: &[u8; 16] = b"SQLite format 3\0";
+
+/// Refuses a store file that is there but holds no database a previous run could have left. What a user would
+/// have lost decides what counts:
+/// - a 0-byte file beside a non-empty `-wal`: the database was truncated (the local stack's writer puts a header
+///   page in the file before anything reaches the WAL, so this never happens on its own), and SQLite would start
+///   an empty database over the commits the WAL still holds. A 0-byte file alone is a store created and never
+///   written: it opens as an empty one, as SQLite would;
+/// - a non-empty file that does not begin with SQLite's 16-byte header: something else was written over it;
+/// - a file shorter than its header says (page count × page size, when the header's count is valid): cut short,
+///   its last pages, and whatever rows they held, gone.
+///
+/// A file that is not there at all is a new store.
+fn check_existing(path: &Path) -> Result<(), OpenError> {
+    use std::io::Read;
+    let damaged = |why: String, sqlite: Option<String>| OpenError::Damaged { path: path.to_owned(), why, sqlite };
+    let io = |source| OpenError::Unreadable { path: path.to_owned(), source };
+    let mut file = match std::fs::File::open(path) {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(io(e)),
+    };
+    let metadata = file.metadata().map_err(io)?;
+    if !metadata.is_file() {
+        return Ok(()); // SQLite refuses it, and says why
+    }
+    let len = metadata.len();
+    if len == 0 {
+        let wal = std::fs::metadata(wal_path(path)).map_or(0, |m| m.len());
+        return match wal {
+            0 => Ok(()),
+            _ => Err(damaged(
+                format!(
+                    "the database file is empty but its write-ahead log beside it holds {wal} bytes: the database was \
+                     truncated"
+                ),
+                None,
+            )),
+        };
+    }
+    let mut header = [0u8; 100];
+    let read = file.read(&mut header).map_err(io)?;
+    let header = &header[..read];
+    if !header.starts_with(SQLITE_HEADER) {
+        return Err(damaged("the file does not begin with SQLite's header".into(), sqlite_opinion(path)));
+    }
+    if let Some(expected) = header_size(header)
+        && len < expected
+    {
+        return Err(damaged(
+            format!("the file is {len} bytes but its header says the database is {expected}: it was cut short"),
+            sqlite_opinion(path),
+        ));
+    }
+    Ok(())
+}
+
+/// The database size a file's header gives (page count × page size), when the count is valid: SQLite 3.7.0 and
+/// later keep it, and mark it valid by giving the "version-valid-for" number the change counter's value.
+fn header_size(header: &[u8]) -> Option<u64> {
+    let be32 = |at: usize| header.get(at..at + 4).map(|b| u32::from_be_bytes([b[0], b[1], b[2], b[3]]));
+    let page_size = match header.get(16..18).map(|b| u16::from_be_bytes([b[0], b[1]]))? {
+        1 => 65_536,
+        n => u64::from(n),
+    };
+    let (pages, changes, valid_for) = (be32(28)?, be32(24)?, be32(92)?);
+    (pages > 0 && changes == valid_for).then(|| u64::from(pages) * page_size)
+}
+
+/// `<store>-wal`, where SQLite keeps the write-ahead log.
+fn wal_path(path: &Path) -> PathBuf {
+    let mut wal = path.as_os_str().to_owned();
+    wal.push("-wal");
+    PathBuf::from(wal)
+}
+
+/// What SQLite says of a damaged file: the error it gives opening it read-only and checking it, or the first
+/// problem `quick_check` finds. Only asked once the file is known damaged: the check reads every page.
+fn sqlite_opinion(path: &Path) -> Option<String> {
+    // `immutable`: SQLite reads the file as it is and writes nothing beside it (no `-wal`, no `-shm`), so asking
+    // changes nothing a user might still recover from.
+    let mut uri = String::from("file:");
+    for b in path.as_os_str().as_encoded_bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'/' | b'-' | b'_' | b'.' | b'~' => uri.push(char::from(*b)),
+            _ => uri += &format!("%{b:02X}"),
+        }
+    }
+    uri += "?immutable=1";
+    let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_URI | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    let check = || -> rusqlite::Result<String> {
+        let conn = Connection::open_with_flags(&uri, flags)?;
+        conn.query_row("PRAGMA quick_check(1)", [], |row| row.get(0))
+    };
+    match check() {
+        Ok(verdict) if verdict == "ok" => None,
+        Ok(problem) => Some(problem),
+        Err(e) => Some(e.to_string()),
+    }
 }
 
 fn open_connection(path: &Path, role: Role) -> Result<Connection, OpenError> {

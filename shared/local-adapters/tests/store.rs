@@ -342,8 +342,7 @@ fn the_ports_also_work_outside_any_async_runtime() {
     let alice = user("alice");
     let t = new_task(&alice, 1, Status::Done, now());
     block_on(store.put_task(&t)).unwrap();
-    let updated =
-        block_on(store.update_task(&alice, t.id, &TaskPatch::default(), Some(Version(1)), now())).unwrap();
+    let updated = block_on(store.update_task(&alice, t.id, &TaskPatch::default(), Some(Version(1)), now())).unwrap();
     assert_eq!(updated.version, Version(2));
     assert_eq!(block_on(store.get_task(&alice, t.id)).unwrap(), Some(updated));
 }
@@ -379,4 +378,94 @@ async fn clones_share_one_writer_and_many_concurrent_writes_all_land() {
     }
     let all = store.list_tasks(&alice, &ListQuery { status: None, after: None, fetch: 1000 }).await.unwrap();
     assert_eq!(all.len(), 400);
+}
+
+/// A store of `count` tasks, closed (so SQLite has checkpointed its WAL into the file): its path and directory.
+async fn closed_store_of(count: usize) -> (TempDir, std::path::PathBuf) {
+    let (store, dir, path) = temp_store_sync();
+    let alice = user("alice");
+    for i in 0..count {
+        store.put_task(&new_task(&alice, i, Status::InProgress, now())).await.unwrap();
+    }
+    drop(store);
+    (dir, path)
+}
+
+/// Opening `path` fails naming it and saying `why`; the files are left exactly as they were.
+fn assert_refused(path: &Path, why: &[&str]) {
+    let wal = path.with_extension("db-wal");
+    let files = || {
+        let fingerprint =
+            |p: &Path| std::fs::read(p).ok().map(|b| (b.len(), b.iter().map(|x| u64::from(*x)).sum::<u64>()));
+        (fingerprint(path), fingerprint(&wal))
+    };
+    let before = files();
+    let e = LocalStore::open(path).expect_err("a damaged store is refused");
+    assert!(matches!(e, OpenError::Damaged { .. }), "{e:?}");
+    let message = e.to_string();
+    assert!(message.contains(&path.display().to_string()), "names the file: {message}");
+    for why in why {
+        assert!(message.contains(why), "says {why:?}: {message}");
+    }
+    assert_eq!(files(), before, "nothing was written");
+}
+
+#[tokio::test]
+async fn a_store_truncated_to_nothing_beside_its_write_ahead_log_is_refused_not_started_empty() {
+    let (store, _dir, path) = temp_store_sync();
+    store.put_task(&new_task(&user("alice"), 1, Status::InProgress, now())).await.unwrap();
+    // While the store is open its commits are in the WAL: copy that beside an emptied database file.
+    let copy = tempfile::tempdir().unwrap();
+    let damaged = copy.path().join("local.db");
+    std::fs::write(&damaged, b"").unwrap();
+    std::fs::copy(path.with_extension("db-wal"), damaged.with_extension("db-wal")).unwrap();
+    assert!(std::fs::metadata(damaged.with_extension("db-wal")).unwrap().len() > 0);
+    assert_refused(&damaged, &["empty", "write-ahead log", "truncated"]);
+}
+
+#[tokio::test]
+async fn a_store_overwritten_with_other_bytes_is_refused_with_sqlites_reason() {
+    let (_dir, path) = closed_store_of(10).await;
+    let noise: Vec<u8> = (0..20_000u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8).collect();
+    std::fs::write(&path, noise).unwrap();
+    assert_refused(&path, &["does not begin with SQLite's header", "SQLite: file is not a database"]);
+}
+
+#[tokio::test]
+async fn a_store_cut_short_is_refused_with_sqlites_reason() {
+    let (_dir, path) = closed_store_of(2000).await;
+    let len = std::fs::metadata(&path).unwrap().len();
+    assert!(len > 8 * 4096, "a store of several pages: {len}");
+    std::fs::OpenOptions::new().write(true).open(&path).unwrap().set_len(len / 2).unwrap();
+    assert_refused(&path, &["cut short", "SQLite: "]);
+}
+
+#[tokio::test]
+async fn a_missing_or_never_written_store_opens_empty_and_a_sound_one_opens_with_its_rows() {
+    let dir = tempfile::tempdir().unwrap();
+    let empty = dir.path().join("empty.db");
+    std::fs::write(&empty, b"").unwrap();
+    for path in [dir.path().join("new.db"), empty] {
+        let store = LocalStore::open(&path).unwrap().ports(TASKS, USERS).unwrap();
+        assert!(store.get_task(&user("alice"), TaskId::generate(now())).await.unwrap().is_none());
+    }
+    let (_dir, path) = closed_store_of(2000).await;
+    let store = LocalStore::open(&path).unwrap().ports(TASKS, USERS).unwrap();
+    let query = ListQuery { status: None, after: None, fetch: 10 };
+    assert_eq!(store.list_tasks(&user("alice"), &query).await.unwrap().len(), 10);
+}
+
+#[test]
+fn a_store_sqlite_refuses_is_reported_with_sqlites_own_reason() {
+    let (_store, _dir, path) = temp_store_sync();
+    let raw = rusqlite::Connection::open(&path).unwrap();
+    raw.execute_batch("CREATE TABLE Elsewhere (pk TEXT PRIMARY KEY)").unwrap();
+    let message = LocalStore::open(&path).unwrap().tasks("Elsewhere").expect_err("other columns").to_string();
+    assert!(message.contains(&path.display().to_string()) && message.contains("no such column"), "{message}");
+
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("store.db");
+    std::fs::create_dir(&path).unwrap(); // a directory where the database file should be
+    let message = LocalStore::open(&path).expect_err("not a file").to_string();
+    assert!(message.contains(&path.display().to_string()) && message.contains("directory"), "{message}");
 }

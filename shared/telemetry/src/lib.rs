@@ -115,5 +115,4 @@ mod tests {
         let (_, bad) = filter_from(Some("telemetry=extremely"));
         assert!(bad.is_some());
     }
-
 }

@@ -27,5 +27,8 @@ pub type DynamoStore = domain::ports::Stores<DynamoTasks, DynamoProfiles>;
 
 /// A [`DynamoStore`] on `tasks_table` and `users_table`.
 pub fn store(client: Client, tasks_table: impl Into<String>, users_table: impl Into<String>) -> DynamoStore {
-    DynamoStore { tasks: DynamoTasks::new(client.clone(), tasks_table), profiles: DynamoProfiles::new(client, users_table) }
+    DynamoStore {
+        tasks: DynamoTasks::new(client.clone(), tasks_table),
+        profiles: DynamoProfiles::new(client, users_table),
+    }
 }

@@ -1,9 +1,9 @@
 //! The users table and the three profile ports: one item per user, keyed by `user_id`.
 
 use super::error::{Guarded, call_failed, condition_failed, put_new};
-use super::update::VersionedUpdate;
 use super::item::{CorruptItem, Item, profile_from_item, profile_to_item, string};
 use super::schema::*;
+use super::update::VersionedUpdate;
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
 use aws_sdk_dynamodb::types::{ReturnValue, ReturnValuesOnConditionCheckFailure};
@@ -94,7 +94,12 @@ impl ProfileUpdate for DynamoProfiles {
             }
             Err(e) => match e.as_service_error() {
                 Some(UpdateItemError::ConditionalCheckFailedException(failed)) => {
-                    let guarded = Guarded { table: &self.table, what: "profile", key_names: &[USER_ID], version_attr: USER_VERSION };
+                    let guarded = Guarded {
+                        table: &self.table,
+                        what: "profile",
+                        key_names: &[USER_ID],
+                        version_attr: USER_VERSION,
+                    };
                     Err(condition_failed("UpdateItem", &guarded, failed.item(), None))
                 }
                 _ => Err(call_failed("UpdateItem", &self.table, e)),

@@ -3,9 +3,9 @@
 //! tasks and none reads more than it returns (plus at most one look-ahead item).
 
 use super::error::{Guarded, call_failed, condition_failed, put_new};
-use super::update::VersionedUpdate;
 use super::item::{self, Item, number, string, task_from_item, task_to_item};
 use super::schema::*;
+use super::update::VersionedUpdate;
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::operation::delete_item::DeleteItemError;
 use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
@@ -209,7 +209,8 @@ impl TaskUpdate for DynamoTasks {
             }
             Err(e) => match e.as_service_error() {
                 Some(UpdateItemError::ConditionalCheckFailedException(failed)) => {
-                    let guarded = Guarded { table: &self.table, what: "task", key_names: &KEY, version_attr: TASK_VERSION };
+                    let guarded =
+                        Guarded { table: &self.table, what: "task", key_names: &KEY, version_attr: TASK_VERSION };
                     Err(condition_failed("UpdateItem", &guarded, failed.item(), expected))
                 }
                 _ => Err(call_failed("UpdateItem", &self.table, e)),
@@ -239,7 +240,8 @@ impl TaskDelete for DynamoTasks {
             Ok(_) => Ok(()),
             Err(e) => match e.as_service_error() {
                 Some(DeleteItemError::ConditionalCheckFailedException(failed)) => {
-                    let guarded = Guarded { table: &self.table, what: "task", key_names: &KEY, version_attr: TASK_VERSION };
+                    let guarded =
+                        Guarded { table: &self.table, what: "task", key_names: &KEY, version_attr: TASK_VERSION };
                     Err(condition_failed("DeleteItem", &guarded, failed.item(), expected))
                 }
                 _ => Err(call_failed("DeleteItem", &self.table, e)),

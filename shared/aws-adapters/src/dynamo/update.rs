@@ -69,9 +69,16 @@ mod tests {
             u.expression(),
             "SET #updated_at = :updated_at, #version = #version + :one, #title = :title REMOVE #description"
         );
-        for (k, v) in [("#updated_at", "updated_at"), ("#version", "version"), ("#title", "title"), ("#description", "description")] {
+        for (k, v) in [
+            ("#updated_at", "updated_at"),
+            ("#version", "version"),
+            ("#title", "title"),
+            ("#description", "description"),
+        ] {
             assert_eq!(u.names[k], v);
         }
-        assert!(u.values.contains_key(":one") && u.values.contains_key(":title") && !u.values.contains_key(":description"));
+        assert!(
+            u.values.contains_key(":one") && u.values.contains_key(":title") && !u.values.contains_key(":description")
+        );
     }
 }

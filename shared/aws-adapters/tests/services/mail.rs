@@ -20,7 +20,12 @@ fn address(raw: &str) -> MailAddress {
 async fn mail_and_verified_sender() -> (SesMail, MailAddress) {
     let mail = SesMail::new(&sdk_config());
     let sender = address(&format!("billing-{}@example.com", unique()));
-    mail.client().create_email_identity().email_identity(sender.as_str()).send().await.expect("moto creates the identity");
+    mail.client()
+        .create_email_identity()
+        .email_identity(sender.as_str())
+        .send()
+        .await
+        .expect("moto creates the identity");
     (mail, sender)
 }
 
@@ -68,7 +73,10 @@ async fn a_simple_mail_from_a_verified_sender_is_sent_with_its_subject_and_body(
     let id = mail.send_simple(&simple).await.expect("moto accepts mail from a verified sender");
 
     let data = moto_data().await;
-    let sent = data["ses"]["Message"].as_array().and_then(|all| all.iter().find(|m| m["id"] == id.as_str())).expect("recorded");
+    let sent = data["ses"]["Message"]
+        .as_array()
+        .and_then(|all| all.iter().find(|m| m["id"] == id.as_str()))
+        .expect("recorded");
     assert_eq!(sent["source"], sender.as_str());
     assert_eq!(sent["subject"], "Your photo is ready");
     // Moto keeps one body, the HTML when there is one.

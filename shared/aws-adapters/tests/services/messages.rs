@@ -10,14 +10,21 @@ use std::collections::BTreeMap;
 
 async fn messages_and_queue() -> (SqsMessages, QueueUrl) {
     let messages = SqsMessages::new(&sdk_config());
-    let created = messages.client().create_queue().queue_name(format!("notices-{}", unique())).send().await.expect("moto creates the queue");
+    let created = messages
+        .client()
+        .create_queue()
+        .queue_name(format!("notices-{}", unique()))
+        .send()
+        .await
+        .expect("moto creates the queue");
     (messages, QueueUrl::parse(created.queue_url().expect("a queue URL")).unwrap())
 }
 
 #[tokio::test]
 async fn a_sent_message_is_received_with_its_id_body_and_attributes() {
     let (messages, queue) = messages_and_queue().await;
-    let body = MessageBody::json(&serde_json::json!({"kind": "photo-failed", "upload": "uploads/user-1/01J0Z"})).unwrap();
+    let body =
+        MessageBody::json(&serde_json::json!({"kind": "photo-failed", "upload": "uploads/user-1/01J0Z"})).unwrap();
     let attributes = MessageAttributes::new().with("kind", "photo-failed").unwrap().with("user.id", "user-1").unwrap();
     let message = Message::new(body.clone(), attributes.clone()).unwrap();
 
@@ -51,9 +58,17 @@ async fn a_sent_message_is_received_with_its_id_body_and_attributes() {
 #[tokio::test]
 async fn a_message_without_attributes_is_sent_as_just_its_body() {
     let (messages, queue) = messages_and_queue().await;
-    let message = Message::new(MessageBody::parse("plain text\nwith a newline").unwrap(), MessageAttributes::new()).unwrap();
+    let message =
+        Message::new(MessageBody::parse("plain text\nwith a newline").unwrap(), MessageAttributes::new()).unwrap();
     messages.send_message(&queue, &message).await.expect("send");
-    let received = messages.client().receive_message().queue_url(queue.as_str()).message_attribute_names("All").send().await.unwrap();
+    let received = messages
+        .client()
+        .receive_message()
+        .queue_url(queue.as_str())
+        .message_attribute_names("All")
+        .send()
+        .await
+        .unwrap();
     let [got] = received.messages() else { panic!("expected one message") };
     assert_eq!(got.body(), Some("plain text\nwith a newline"));
     assert!(got.message_attributes().is_none_or(|a| a.is_empty()));

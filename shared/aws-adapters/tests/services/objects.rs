@@ -61,7 +61,8 @@ async fn an_object_put_is_read_back_with_its_bytes_content_type_metadata_and_eta
 async fn a_second_put_replaces_the_object_and_changes_its_etag() {
     let (objects, bucket) = objects_and_bucket().await;
     let key = key("invoices/42.pdf");
-    let put = |bytes: &[u8]| NewObject { bytes: bytes.to_vec(), content_type: ContentType::pdf(), metadata: Metadata::new() };
+    let put =
+        |bytes: &[u8]| NewObject { bytes: bytes.to_vec(), content_type: ContentType::pdf(), metadata: Metadata::new() };
     let first = objects.put_object(&bucket, &key, put(b"%PDF-1.7 one")).await.unwrap();
     let second = objects.put_object(&bucket, &key, put(b"%PDF-1.7 two")).await.unwrap();
     let read = objects.get_object(&bucket, &key).await.unwrap().unwrap();
@@ -72,7 +73,9 @@ async fn a_second_put_replaces_the_object_and_changes_its_etag() {
 #[tokio::test]
 async fn a_missing_key_reads_as_none_but_a_missing_bucket_is_not_found() {
     let (objects, bucket) = objects_and_bucket().await;
-    assert!(objects.get_object(&bucket, &key("uploads/nobody/none")).await.expect("a missing key is no error").is_none());
+    assert!(
+        objects.get_object(&bucket, &key("uploads/nobody/none")).await.expect("a missing key is no error").is_none()
+    );
 
     let missing = BucketName::parse(&format!("missing-{}", unique())).unwrap();
     let err = objects.get_object(&missing, &key("k")).await.unwrap_err();
@@ -99,7 +102,8 @@ async fn the_cause_of_a_failure_names_the_call_and_keeps_the_sdk_error() {
 async fn a_deleted_object_is_gone_and_deleting_it_again_succeeds() {
     let (objects, bucket) = objects_and_bucket().await;
     let key = key("uploads/user-1/gone");
-    let put = NewObject { bytes: b"bytes".to_vec(), content_type: ContentType::octet_stream(), metadata: Metadata::new() };
+    let put =
+        NewObject { bytes: b"bytes".to_vec(), content_type: ContentType::octet_stream(), metadata: Metadata::new() };
     objects.put_object(&bucket, &key, put).await.unwrap();
 
     objects.delete_object(&bucket, &key).await.expect("delete");
@@ -115,19 +119,28 @@ async fn a_presigned_put_signs_content_type_and_length_and_expires_when_it_says(
     let req = objects.presign_put(&bucket, &key, &ContentType::jpeg(), 5004, expiry).await.expect("presign");
 
     assert_eq!(req.method, PresignedMethod::Put);
-    assert!(req.url.starts_with(&format!("{}/{bucket}/uploads/user-1/01J0Z?", super::MotoServer::shared().endpoint())), "{}", req.url);
+    assert!(
+        req.url.starts_with(&format!("{}/{bucket}/uploads/user-1/01J0Z?", super::MotoServer::shared().endpoint())),
+        "{}",
+        req.url
+    );
     assert_eq!(req.headers.get("content-type").map(String::as_str), Some("image/jpeg"));
     assert_eq!(req.headers.get("content-length").map(String::as_str), Some("5004"));
     let q = query(&req.url);
     let signed: Vec<&str> = q["X-Amz-SignedHeaders"].split(';').collect();
     assert!(signed.contains(&"content-type") && signed.contains(&"content-length"), "{signed:?}");
     assert_eq!(q["X-Amz-Expires"], "300");
-    let date = time::PrimitiveDateTime::parse(&q["X-Amz-Date"], time::macros::format_description!("[year][month][day]T[hour][minute][second]Z"))
-        .unwrap()
-        .assume_utc();
+    let date = time::PrimitiveDateTime::parse(
+        &q["X-Amz-Date"],
+        time::macros::format_description!("[year][month][day]T[hour][minute][second]Z"),
+    )
+    .unwrap()
+    .assume_utc();
     assert_eq!(req.expires_at, date + time::Duration::seconds(300));
     let now = domain::now();
-    assert!(req.expires_at > now + time::Duration::seconds(290) && req.expires_at <= now + time::Duration::seconds(301));
+    assert!(
+        req.expires_at > now + time::Duration::seconds(290) && req.expires_at <= now + time::Duration::seconds(301)
+    );
 }
 
 #[tokio::test]
@@ -136,7 +149,8 @@ async fn another_content_type_or_length_gives_another_signature() {
     let key = key("uploads/user-1/01J0Z");
     let expiry = Expiry::from_secs(60).unwrap();
     let png = ContentType::parse("image/png").unwrap();
-    let signature = |req: PresignedRequest| (query(&req.url)["X-Amz-Date"].clone(), query(&req.url)["X-Amz-Signature"].clone());
+    let signature =
+        |req: PresignedRequest| (query(&req.url)["X-Amz-Date"].clone(), query(&req.url)["X-Amz-Signature"].clone());
     // Signed in the same second (retried if the clock ticks between them), so only the header differs.
     for _ in 0..3 {
         let jpeg = signature(objects.presign_put(&bucket, &key, &ContentType::jpeg(), 100, expiry).await.unwrap());
