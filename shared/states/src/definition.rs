@@ -1422,6 +1422,20 @@ impl Parser {
         let max_concurrency = self.dyn_uint(obj, loc, st, "MaxConcurrency", 0, lang).unwrap_or(Dyn::Fixed(0));
         let tolerated_count = self.dyn_uint(obj, loc, st, "ToleratedFailureCount", 0, lang);
         let tolerated_percentage = match obj.get("ToleratedFailurePercentage") {
+            // AWS accepts a JSONata expression here as for the other numeric
+            // Map fields; its value is checked when the state runs.
+            Some(Value::String(s)) if lang == Lang::Jsonata && jsonata::expression(s).is_some() => {
+                let e = jsonata::expression(s).unwrap_or_default();
+                if let Err(err) = jsonata::check(e) {
+                    self.push(
+                        &format!("{loc}/ToleratedFailurePercentage"),
+                        stp,
+                        Some("ToleratedFailurePercentage"),
+                        format!("invalid JSONata expression: {err}"),
+                    );
+                }
+                Some(Dyn::Jsonata(e.to_string()))
+            }
             Some(v) => match v.as_f64() {
                 Some(p) if (0.0..=100.0).contains(&p) => Some(Dyn::Fixed(p)),
                 _ => {

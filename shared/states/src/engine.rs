@@ -35,6 +35,7 @@ use crate::definition::{
 use crate::error::{ErrorInfo, names};
 use crate::history::{EventDetails, EventSink, HistoryEvent, PayloadDetails, Recorder, json_text, resource_parts};
 use crate::jsonata;
+use crate::path::Path;
 use crate::resume::ResumePoint;
 use crate::task::{Heartbeat, TaskContext, TaskInvoker};
 use crate::template::{Lang, Template};
@@ -503,6 +504,89 @@ fn as_seconds(v: &Value, what: &str) -> Result<u64, ErrorInfo> {
     v.as_u64().ok_or_else(|| ErrorInfo::runtime(format!("{what} must be a non-negative integer, got {v}")))
 }
 
+/// A value as AWS quotes it in a cause: a string bare, anything else as JSON.
+fn bare(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+// The `…Path` readers below follow AWS's causes as LocalStack records them
+// from AWS (its `wait_function/seconds_path.py` and Map's
+// `max_concurrency.py` and `tolerated_failure.py`): each failure is a
+// States.Runtime, which ends the execution.
+
+/// `SecondsPath`: a non-negative JSON integer (0 waits not at all).
+fn seconds_from_path(v: &Value, p: &Path) -> Result<u64, ErrorInfo> {
+    match (v.as_u64(), v.as_i64()) {
+        (Some(n), _) => Ok(n),
+        (None, Some(_)) => Err(ErrorInfo::runtime(format!(
+            "The SecondsPath parameter references a negative value: {p} == {}",
+            bare(v)
+        ))),
+        _ => Err(ErrorInfo::runtime(format!(
+            "The SecondsPath parameter cannot be parsed as a long value: {p} == {}",
+            bare(v)
+        ))),
+    }
+}
+
+/// An integer, or a string holding one: AWS casts a numeric string read by
+/// `MaxConcurrencyPath` or `ToleratedFailureCountPath` to its number.
+fn path_integer(v: &Value) -> Option<i64> {
+    match v {
+        Value::Number(n) => n.as_i64().or_else(|| n.as_u64().map(|_| i64::MAX)),
+        Value::String(s) => s.trim().parse().ok(),
+        _ => None,
+    }
+}
+
+/// `MaxConcurrencyPath`: 0 (no limit) or more.
+fn max_concurrency_from_path(v: &Value, p: &Path) -> Result<u64, ErrorInfo> {
+    match path_integer(v) {
+        Some(n) if n >= 0 => Ok(n as u64),
+        Some(n) => {
+            Err(ErrorInfo::runtime(format!("Expected non-negative integer for MaxConcurrency, got '{n}' instead.")))
+        }
+        None => Err(ErrorInfo::runtime(format!(
+            "The MaxConcurrencyPath field refers to value \"{}\" which is not a valid integer: {p}",
+            bare(v)
+        ))),
+    }
+}
+
+/// `ToleratedFailureCountPath`: 0 or more.
+fn tolerated_count_from_path(v: &Value, p: &Path) -> Result<u64, ErrorInfo> {
+    match path_integer(v) {
+        Some(n) if n >= 0 => Ok(n as u64),
+        Some(_) => Err(ErrorInfo::runtime("ToleratedFailureCount cannot be negative.")),
+        None => Err(ErrorInfo::runtime(format!(
+            "The ToleratedFailureCountPath field refers to value \"{}\" which is not a valid integer: {p}",
+            bare(v)
+        ))),
+    }
+}
+
+const PERCENTAGE_RANGE: &str = "ToleratedFailurePercentage must be between 0 and 100.";
+
+/// `ToleratedFailurePercentagePath`: a number, or a numeric string, from 0 to 100.
+fn tolerated_percentage_from_path(v: &Value, p: &Path) -> Result<f64, ErrorInfo> {
+    let n = match v {
+        Value::Number(n) => n.as_f64(),
+        Value::String(s) => s.trim().parse::<f64>().ok().filter(|f| f.is_finite()),
+        _ => None,
+    };
+    match n {
+        Some(n) if (0.0..=100.0).contains(&n) => Ok(n),
+        Some(_) => Err(ErrorInfo::runtime(PERCENTAGE_RANGE)),
+        None => Err(ErrorInfo::runtime(format!(
+            "The ToleratedFailurePercentagePath field refers to value \"{}\" which is not a valid float: {p}",
+            bare(v)
+        ))),
+    }
+}
+
 impl<'r, I: TaskInvoker, C: Clock> Engine<'r, I, C> {
     /// States.DataLimitExceeded when `v` serialises to more than the limit.
     fn check_size(&self, v: &Value, what: &str, state: &str) -> Result<(), ErrorInfo> {
@@ -897,7 +981,7 @@ impl<'r, I: TaskInvoker, C: Clock> Engine<'r, I, C> {
         };
         match w {
             Wait::Seconds(Dyn::Fixed(s)) => Ok(Duration::from_secs(*s)),
-            Wait::Seconds(Dyn::Path(p)) => Ok(Duration::from_secs(as_seconds(&*env.resolve(p)?, "SecondsPath")?)),
+            Wait::Seconds(Dyn::Path(p)) => Ok(Duration::from_secs(seconds_from_path(&*env.resolve(p)?, p)?)),
             Wait::Seconds(Dyn::Jsonata(e)) => {
                 let v = jsonata::eval(e, states.unwrap_or(&Value::Null), env.vars)?;
                 Ok(Duration::from_secs(as_seconds(&v, "Seconds")?))
@@ -1204,6 +1288,23 @@ impl<'r, I: TaskInvoker, C: Clock> Engine<'r, I, C> {
                 PathOpt::Null => Value::Object(Map::new()),
             }
         };
+        if let (Some(Template::Jsonata(expr)), false) = (&spec.items, items.is_array()) {
+            // AWS's wording, as seen in a real run's cause ("The JSONata
+            // expression '$restorableJobs' specified for the field 'Items'
+            // returned an unexpected result type. Expected 'array', but was
+            // 'object'") and in LocalStack's AWS-recorded snapshots.
+            let kind = match &items {
+                Value::Null => "null",
+                Value::Bool(_) => "boolean",
+                Value::Number(_) => "number",
+                Value::String(_) => "string",
+                Value::Object(_) | Value::Array(_) => "object",
+            };
+            return Err(Halt::Error(ErrorInfo::query(format!(
+                "The JSONata expression '{expr}' specified for the field 'Items' returned an unexpected result type. \
+                 Expected 'array', but was '{kind}' for value: {items}"
+            ))));
+        }
         let Value::Array(items) = items else {
             return Err(Halt::Error(ErrorInfo::runtime(format!(
                 "The Map state '{}' needs an array of items, got {}",
@@ -1211,24 +1312,31 @@ impl<'r, I: TaskInvoker, C: Clock> Engine<'r, I, C> {
                 type_word(&items)
             ))));
         };
-        let max_conc = self.dyn_u64(&spec.max_concurrency, &env, states.as_ref(), "MaxConcurrency")? as usize;
-        let tol_count = spec
-            .tolerated_count
-            .as_ref()
-            .map(|d| self.dyn_u64(d, &env, states.as_ref(), "ToleratedFailureCount"))
-            .transpose()?;
+        let max_conc = match &spec.max_concurrency {
+            Dyn::Path(p) => max_concurrency_from_path(&*env.resolve(p)?, p)?,
+            d => self.dyn_u64(d, &env, states.as_ref(), "MaxConcurrency")?,
+        };
+        let max_conc = usize::try_from(max_conc).unwrap_or(usize::MAX);
+        let tol_count = match &spec.tolerated_count {
+            Some(Dyn::Path(p)) => Some(tolerated_count_from_path(&*env.resolve(p)?, p)?),
+            Some(d) => Some(self.dyn_u64(d, &env, states.as_ref(), "ToleratedFailureCount")?),
+            None => None,
+        };
         let tol_pct = match &spec.tolerated_percentage {
             Some(Dyn::Fixed(p)) => Some(*p),
-            Some(Dyn::Path(p)) => Some(
-                env.resolve(p)?
-                    .as_f64()
-                    .ok_or_else(|| ErrorInfo::runtime("ToleratedFailurePercentagePath must name a number"))?,
-            ),
-            Some(Dyn::Jsonata(e)) => Some(
-                jsonata::eval(e, states.as_ref().unwrap_or(&Value::Null), &frame.vars)?
-                    .as_f64()
-                    .ok_or_else(|| ErrorInfo::query("ToleratedFailurePercentage must be a number"))?,
-            ),
+            Some(Dyn::Path(p)) => Some(tolerated_percentage_from_path(&*env.resolve(p)?, p)?),
+            Some(Dyn::Jsonata(e)) => {
+                let v = jsonata::eval(e, states.as_ref().unwrap_or(&Value::Null), &frame.vars)?;
+                match v.as_f64() {
+                    Some(p) if (0.0..=100.0).contains(&p) => Some(p),
+                    Some(_) => return Err(Halt::Error(ErrorInfo::query(PERCENTAGE_RANGE))),
+                    None => {
+                        return Err(Halt::Error(ErrorInfo::query(format!(
+                            "ToleratedFailurePercentage must evaluate to a number, got {v}"
+                        ))));
+                    }
+                }
+            }
             None => None,
         };
         // Each iteration's input: ItemSelector with $$.Map.Item, or the item.

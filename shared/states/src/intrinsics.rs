@@ -250,6 +250,28 @@ fn int_arg(func: Func, v: &Value, what: &str) -> Result<i64, ErrorInfo> {
     }
 }
 
+/// A number for `States.MathAdd` and `States.MathRandom`, which take any
+/// number and round it to an integer. AWS documents only "rounds it off to
+/// the nearest integer"; halves go up, as Java's `Math.round` does
+/// (`floor(x + 0.5)`): LocalStack's AWS-recorded snapshots of MathAdd
+/// (tests/aws/services/stepfunctions/v2/intrinsic_functions/
+/// test_math_operations.snapshot.json) give 1.49 + 1.5 = 3,
+/// -1.49 + -1.5 = -2 and -1.5 + -1.51 = -3.
+fn rounded_int_arg(func: Func, v: &Value, what: &str) -> Result<i64, ErrorInfo> {
+    if let Some(n) = v.as_i64() {
+        return Ok(n);
+    }
+    match v.as_f64() {
+        Some(f) if f.is_finite() && f.abs() < 9.0e15 => {
+            let floor = f.floor();
+            // `f - floor` is exact here, unlike `f + 0.5`, which rounds
+            // 0.49999999999999994 up.
+            Ok(if f - floor >= 0.5 { floor as i64 + 1 } else { floor as i64 })
+        }
+        _ => fail(func, format!("{what} must be a number, got {v}")),
+    }
+}
+
 fn str_arg<'v>(func: Func, v: &'v Value, what: &str) -> Result<&'v str, ErrorInfo> {
     v.as_str().map_or_else(|| fail(func, format!("{what} must be a string, got {v}")), Ok)
 }
@@ -283,7 +305,14 @@ impl Call {
             }
             Func::StringToJson => {
                 let s = str_arg(f, &a[0], "the argument")?;
-                serde_json::from_str(s).or_else(|e| fail(f, format!("not valid JSON: {e}")))?
+                // AWS returns null for an empty or blank string rather than
+                // failing (LocalStack's AWS-validated test_string_to_json
+                // records it for "" and " ").
+                if s.trim().is_empty() {
+                    Value::Null
+                } else {
+                    serde_json::from_str(s).or_else(|e| fail(f, format!("not valid JSON: {e}")))?
+                }
             }
             Func::JsonToString => Value::String(a[0].to_string()),
             Func::Array => Value::Array(a),
@@ -392,14 +421,14 @@ impl Call {
                 Value::Object(m)
             }
             Func::MathRandom => {
-                let s = int_arg(f, &a[0], "start")?;
-                let e = int_arg(f, &a[1], "end")?;
+                let s = rounded_int_arg(f, &a[0], "start")?;
+                let e = rounded_int_arg(f, &a[1], "end")?;
                 // Both ends are inclusive, as in the moto/LocalStack interpreter.
                 if s > e {
                     return fail(f, "start must not be greater than end");
                 }
                 let n = if let Some(seed) = a.get(2) {
-                    let seed = int_arg(f, seed, "the seed")?;
+                    let seed = rounded_int_arg(f, seed, "the seed")?;
                     rand::rngs::StdRng::seed_from_u64(seed as u64).random_range(s..=e)
                 } else {
                     rand::rng().random_range(s..=e)
@@ -407,8 +436,8 @@ impl Call {
                 Value::from(n)
             }
             Func::MathAdd => {
-                let x = int_arg(f, &a[0], "the first argument")?;
-                let y = int_arg(f, &a[1], "the second argument")?;
+                let x = rounded_int_arg(f, &a[0], "the first argument")?;
+                let y = rounded_int_arg(f, &a[1], "the second argument")?;
                 let range = i32::MIN as i64..=i32::MAX as i64;
                 if !range.contains(&x) || !range.contains(&y) {
                     return fail(f, "arguments must be between -2147483648 and 2147483647");

@@ -95,8 +95,10 @@ fn parse_definite(rest: &str) -> Option<Vec<Segment>> {
                             return None;
                         }
                         if b[i] == b'\\' && i + 1 < b.len() {
-                            name.push(b[i + 1] as char);
-                            i += 2;
+                            // The escaped character may be several bytes long.
+                            let ch = rest[i + 1..].chars().next()?;
+                            name.push(ch);
+                            i += 1 + ch.len_utf8();
                             continue;
                         }
                         if b[i] == q {
