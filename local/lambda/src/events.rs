@@ -267,9 +267,12 @@ mod tests {
         }
     }
 
+    /// A message as a queue would hold it: (queue, body, attributes).
+    type Held = (String, String, BTreeMap<String, String>);
+
     /// Messages "sent", as a queue would hold them.
     #[derive(Default)]
-    struct Sent(Mutex<Vec<(String, String, BTreeMap<String, String>)>>);
+    struct Sent(Mutex<Vec<Held>>);
 
     impl MessageSender for Sent {
         fn send_message<'a>(
