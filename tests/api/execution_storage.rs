@@ -3,24 +3,9 @@
 //! version made under the raw name are still found, histories are paged in both directions, and a storage failure
 //! answers `InternalFailure` without naming a server path.
 
+use crate::executions::{MACHINE, sfn};
 use serde_json::{Value, json};
 use system_tests::{TestApp, spawn_app, spawn_app_in};
-
-const MACHINE: &str = "arn:aws:states:us-east-1:123456789012:stateMachine:TaskReminderStateMachine";
-
-async fn sfn(app: &TestApp, operation: &str, body: Value) -> (u16, Value) {
-    let r = app
-        .client
-        .post(app.url("/"))
-        .header("x-amz-target", format!("AWSStepFunctions.{operation}"))
-        .header("content-type", "application/x-amz-json-1.0")
-        .body(body.to_string())
-        .send()
-        .await
-        .unwrap();
-    let status = r.status().as_u16();
-    (status, r.json().await.unwrap_or(Value::Null))
-}
 
 /// Starts the reminder machine waiting an hour, so the execution stays RUNNING with a short history.
 async fn start_waiting(app: &TestApp, name: &str) -> String {

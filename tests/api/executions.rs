@@ -7,10 +7,10 @@ use serde_json::{Value, json};
 use std::time::Duration;
 use system_tests::{TestApp, spawn_app, spawn_app_in};
 
-const MACHINE: &str = "arn:aws:states:us-east-1:123456789012:stateMachine:TaskReminderStateMachine";
+pub const MACHINE: &str = "arn:aws:states:us-east-1:123456789012:stateMachine:TaskReminderStateMachine";
 
 /// One Step Functions API call: (HTTP status, body).
-async fn sfn(app: &TestApp, operation: &str, body: Value) -> (u16, Value) {
+pub async fn sfn(app: &TestApp, operation: &str, body: Value) -> (u16, Value) {
     let r = app
         .client
         .post(app.url("/"))
