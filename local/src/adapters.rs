@@ -24,7 +24,7 @@ use std::{
     time::SystemTime,
 };
 
-/// What a service's refusal means for the caller, by its AWS code and status: a missing bucket is `NotFound`, an
+/// What a service's refusal means for the caller, by its AWS code and status: a missing bucket or queue is `NotFound`, an
 /// unverified sender `MailRejected`, another 4xx the request's fault (sending it again fails again), a 5xx the
 /// service's (worth retrying).
 fn service_error<E: AwsError + Send + Sync + 'static>(e: E) -> ServiceError {
@@ -32,17 +32,9 @@ fn service_error<E: AwsError + Send + Sync + 'static>(e: E) -> ServiceError {
     let source = Box::new(e);
     match code.as_str() {
         "MessageRejected" => ServiceError::MailRejected(source),
-        "NoSuchBucket" => ServiceError::NotFound(source),
+        "NoSuchBucket" | "QueueDoesNotExist" => ServiceError::NotFound(source),
         _ if status.is_server_error() => ServiceError::Unavailable(source),
         _ => ServiceError::InvalidInput(source),
-    }
-}
-
-fn queue_error(e: SqsError) -> ServiceError {
-    match (e.code(), e.is_sender_fault()) {
-        ("QueueDoesNotExist", _) => ServiceError::NotFound(Box::new(e)),
-        (_, true) => ServiceError::InvalidInput(Box::new(e)),
-        (_, false) => ServiceError::Unavailable(Box::new(e)),
     }
 }
 
@@ -168,7 +160,7 @@ impl MessageSend for LocalMessages {
             .0
             .send(queue.as_str(), message.body().as_str().to_owned(), message.attributes().as_map().clone())
             .await
-            .map_err(queue_error)?;
+            .map_err(service_error::<SqsError>)?;
         Ok(MessageId::new(sent.message_id))
     }
 }

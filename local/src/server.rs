@@ -321,16 +321,19 @@ async fn serve(State(stack): State<Arc<Stack>>, ConnectInfo(peer): ConnectInfo<S
         Some(service)
             if !endpoint::request_host(req.uri(), req.headers()).is_some_and(endpoint::is_rebinding_safe_host) =>
         {
-            (service.name(), refuse_host(service.name(), &ctx))
+            (service.name(), refusal(service.name(), &FrontDoorError::ForeignHost { s3: service.name() == "s3" }, &ctx))
         }
         Some(service) => match authenticate(service.signatures(), stack.credentials(), req).await {
             Ok(req) => (service.name(), service.serve(req, ctx.clone()).await),
-            Err(e) => (service.name(), json::error(json::JSON_1_0, None, &e, &ctx.request_id)),
+            Err(e) => (service.name(), refusal(service.name(), &e, &ctx)),
         },
-        None if endpoint::target(req.headers()).is_some() => {
-            ("unknown", unknown_target(&ctx, endpoint::target(req.headers()).unwrap_or_default()))
-        }
-        None => ("http-api", stack.http_api().serve(req, &ctx).await),
+        None => match endpoint::target(req.headers()) {
+            Some(target) => {
+                let e = FrontDoorError::UnknownTarget(target.chars().take(128).collect());
+                ("unknown", refusal("unknown", &e, &ctx))
+            }
+            None => ("http-api", stack.http_api().serve(req, &ctx).await),
+        },
     };
     tracing::info!(
         requestId = %ctx.request_id,
@@ -344,55 +347,23 @@ async fn serve(State(stack): State<Arc<Stack>>, ConnectInfo(peer): ConnectInfo<S
     response
 }
 
-/// A request to an AWS service addressed to a name DNS rebinding could have pointed here: refused in the service's
-/// own protocol (S3 speaks XML, the others JSON).
-fn refuse_host(service: &str, ctx: &CallContext) -> Response {
-    #[derive(Debug, thiserror::Error)]
-    #[error("the local stack's AWS services answer requests addressed to an IP address, localhost or *.localhost only")]
-    struct ForeignHost {
-        /// S3 calls it `AccessDenied`; the JSON services `AccessDeniedException`.
-        code: &'static str,
-    }
-    impl AwsError for ForeignHost {
-        fn code(&self) -> &str {
-            self.code
-        }
-        fn status(&self) -> http::StatusCode {
-            http::StatusCode::FORBIDDEN
-        }
-    }
-    if service == "s3" {
-        local_core::protocol::xml::error(&ForeignHost { code: "AccessDenied" }, None, &ctx.request_id)
-    } else {
-        json::error(json::JSON_1_0, None, &ForeignHost { code: "AccessDeniedException" }, &ctx.request_id)
-    }
-}
-
-/// A target no service of the stack answers: an AWS JSON error naming it, never the HTTP API's 404.
-fn unknown_target(ctx: &CallContext, target: &str) -> Response {
-    #[derive(Debug, thiserror::Error)]
-    #[error("the local stack has no service for X-Amz-Target `{0}`")]
-    struct UnknownTarget(String);
-    impl local_core::protocol::AwsError for UnknownTarget {
-        fn code(&self) -> &str {
-            "UnknownOperationException"
-        }
-    }
-    let e = UnknownTarget(target.chars().take(128).collect());
-    local_core::protocol::json::error(local_core::protocol::json::JSON_1_0, None, &e, &ctx.request_id)
-}
-
 /// The most the front door reads of a body it must hash to check a signature (SES v2 raw messages are at most
 /// 40 MB, base64 in JSON).
 const MAX_SIGNED_BODY: usize = 64 * 1024 * 1024;
 
-/// Why the front door refused a request before its service saw it.
+/// Why the front door refused a request before any service saw it.
 #[derive(Debug, thiserror::Error)]
 enum FrontDoorError {
     #[error(transparent)]
     Signature(#[from] SigV4Error),
     #[error("the request body is over {MAX_SIGNED_BODY} bytes")]
     TooLarge,
+    /// Addressed to a name DNS rebinding could have pointed here; `s3` for S3, which names the denial differently.
+    #[error("the local stack's AWS services answer requests addressed to an IP address, localhost or *.localhost only")]
+    ForeignHost { s3: bool },
+    /// A target no service of the stack answers: an AWS JSON error naming it, never the HTTP API's 404.
+    #[error("the local stack has no service for X-Amz-Target `{0}`")]
+    UnknownTarget(String),
 }
 
 impl AwsError for FrontDoorError {
@@ -400,6 +371,9 @@ impl AwsError for FrontDoorError {
         match self {
             Self::Signature(e) => e.code(),
             Self::TooLarge => "RequestEntityTooLarge",
+            Self::ForeignHost { s3: true } => "AccessDenied",
+            Self::ForeignHost { s3: false } => "AccessDeniedException",
+            Self::UnknownTarget(_) => "UnknownOperationException",
         }
     }
 
@@ -407,7 +381,18 @@ impl AwsError for FrontDoorError {
         match self {
             Self::Signature(e) => e.status(),
             Self::TooLarge => http::StatusCode::PAYLOAD_TOO_LARGE,
+            Self::ForeignHost { .. } => http::StatusCode::FORBIDDEN,
+            Self::UnknownTarget(_) => http::StatusCode::BAD_REQUEST,
         }
+    }
+}
+
+/// The front door's refusal in the service's own protocol: S3 speaks XML, the others AWS JSON.
+fn refusal(service: &str, e: &FrontDoorError, ctx: &CallContext) -> Response {
+    if service == "s3" {
+        local_core::protocol::xml::error(e, None, &ctx.request_id)
+    } else {
+        json::error(json::JSON_1_0, None, e, &ctx.request_id)
     }
 }
 

@@ -208,17 +208,10 @@ fn match_segments(segs: &[Segment], parts: &[&str]) -> Option<SegmentMatch> {
             _ if i >= parts.len() => return None,
             Segment::Literal(l) if l == parts[i] => literals += 1,
             Segment::Literal(_) => return None,
-            Segment::Param(name) => params.push((name.clone(), percent_decode(parts[i]))),
+            Segment::Param(name) => params.push((name.clone(), local_core::endpoint::percent_decode(parts[i]))),
         }
     }
     (segs.len() == parts.len()).then_some(SegmentMatch { literals, greedy: false, params })
-}
-
-fn percent_decode(s: &str) -> String {
-    form_urlencoded::parse(format!("x={}", s.replace('+', "%2B")).as_bytes())
-        .next()
-        .map(|(_, v)| v.into_owned())
-        .unwrap_or_default()
 }
 
 #[cfg(test)]

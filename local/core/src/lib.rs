@@ -23,5 +23,10 @@ pub use identity::{Credentials, Identity};
 
 use std::{future::Future, pin::Pin};
 
+/// Bytes as lower-case hex, as AWS writes digests (ETags, SigV4 signatures, MD5s of message bodies).
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
 /// A boxed future, for the object-safe traits services reach each other through.
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;

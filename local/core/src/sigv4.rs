@@ -7,9 +7,10 @@
 //! rebuilds the canonical request from exactly those headers, per the SigV4 specification, and compares in
 //! constant time.
 
-use crate::identity::Credentials;
+use crate::{hex, identity::Credentials};
 use hmac::{Hmac, KeyInit, Mac};
 use http::{HeaderMap, StatusCode};
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use sha2::{Digest, Sha256};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -86,17 +87,16 @@ fn parse_authorization(value: &str) -> Result<Authorization<'_>, SigV4Error> {
     Ok(Authorization { access_key, scope, signed_headers, signature })
 }
 
-/// RFC 3986 encoding as SigV4 wants it: unreserved characters kept, everything else `%XX` (upper case).
+/// What SigV4 encodes: everything but RFC 3986's unreserved characters (`A–Z a–z 0–9 - _ . ~`).
+const SIGV4_ENCODE: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'_').remove(b'.').remove(b'~');
+/// The same, for a path, whose `/` separate segments.
+const SIGV4_PATH_ENCODE: &AsciiSet = &SIGV4_ENCODE.remove(b'/');
+
+/// RFC 3986 encoding as SigV4 wants it: unreserved characters kept, everything else `%XX` (upper case); a path
+/// keeps its `/`.
 fn uri_encode(s: &str, keep_slash: bool) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => out.push(b as char),
-            b'/' if keep_slash => out.push('/'),
-            _ => out.push_str(&format!("%{b:02X}")),
-        }
-    }
-    out
+    let set = if keep_slash { SIGV4_PATH_ENCODE } else { SIGV4_ENCODE };
+    utf8_percent_encode(s, set).to_string()
 }
 
 /// The canonical query string: every parameter decoded, re-encoded, sorted by name then value.
@@ -122,8 +122,16 @@ fn hmac(key: &[u8], data: &[u8]) -> Vec<u8> {
     mac.finalize().into_bytes().to_vec()
 }
 
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+/// The signature of `canonical_request`, made at `amz_date` within `scope` (`date/region/service/aws4_request`):
+/// the string to sign, HMAC'd with the key SigV4 derives from the secret through each part of the scope.
+fn signature(secret: &str, scope: &str, amz_date: &str, canonical_request: &str) -> String {
+    let string_to_sign =
+        format!("AWS4-HMAC-SHA256\n{amz_date}\n{scope}\n{}", hex(&Sha256::digest(canonical_request.as_bytes())));
+    let mut key = format!("AWS4{secret}").into_bytes();
+    for part in scope.split('/') {
+        key = hmac(&key, part.as_bytes());
+    }
+    hex(&hmac(&key, string_to_sign.as_bytes()))
 }
 
 /// `YYYYMMDD'T'HHMMSS'Z'` as seconds since the epoch.
@@ -198,13 +206,7 @@ pub fn verify(
         canonical_query(query),
         auth.signed_headers.join(";"),
     );
-    let string_to_sign =
-        format!("AWS4-HMAC-SHA256\n{amz_date}\n{}\n{}", auth.scope, hex(&Sha256::digest(canonical_request.as_bytes())));
-    let mut key = format!("AWS4{}", credentials.secret_access_key).into_bytes();
-    for part in auth.scope.split('/') {
-        key = hmac(&key, part.as_bytes());
-    }
-    let expected = hex(&hmac(&key, string_to_sign.as_bytes()));
+    let expected = signature(&credentials.secret_access_key, auth.scope, amz_date, &canonical_request);
     // Constant time, so the signature cannot be guessed byte by byte from response times.
     let same = expected.len() == auth.signature.len()
         && expected.bytes().zip(auth.signature.bytes()).fold(0u8, |acc, (a, b)| acc | (a ^ b)) == 0;
@@ -255,13 +257,7 @@ pub fn presign(req: &PresignRequest<'_>, credentials: &Credentials, now: SystemT
         req.method,
         canonical_query(&query)
     );
-    let string_to_sign =
-        format!("AWS4-HMAC-SHA256\n{amz_date}\n{scope}\n{}", hex(&Sha256::digest(canonical_request.as_bytes())));
-    let mut key = format!("AWS4{}", credentials.secret_access_key).into_bytes();
-    for part in scope.split('/') {
-        key = hmac(&key, part.as_bytes());
-    }
-    let signature = hex(&hmac(&key, string_to_sign.as_bytes()));
+    let signature = signature(&credentials.secret_access_key, &scope, &amz_date, &canonical_request);
     format!("{}{path}?{query}&X-Amz-Signature={signature}", req.endpoint.trim_end_matches('/'))
 }
 

@@ -84,15 +84,9 @@ pub(crate) struct Blobs {
     dir: PathBuf,
 }
 
+/// A new blob file, readable by its owner only; never an existing one.
 fn private_file(path: &Path) -> io::Result<fs::File> {
-    let mut opts = fs::OpenOptions::new();
-    opts.write(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        opts.mode(0o600);
-    }
-    opts.open(path)
+    local_core::files::private_open_options().write(true).create_new(true).open(path)
 }
 
 fn is_blob_id(id: &str) -> bool {

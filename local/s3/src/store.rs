@@ -9,7 +9,7 @@ use crate::{
     index::{Attributes, Checksums, Index, ObjectInfo, Outgoing, PartInfo, Upload, WriteConditions},
     notify::{self, NotificationConfig, Requester},
 };
-use local_core::Identity;
+use local_core::{Identity, hex};
 use md5::{Digest, Md5};
 use std::sync::{
     Arc,
@@ -41,10 +41,6 @@ pub(crate) struct Store {
     pub notifications: Vec<NotificationConfig>,
     pub wake: Arc<Notify>,
     sequencer: AtomicU64,
-}
-
-pub fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 pub fn check_bucket_name(name: &str) -> Result<(), S3Error> {

@@ -181,8 +181,7 @@ pub fn dir_name(name: &str) -> Cow<'_, str> {
     }
     let readable: String = name.chars().filter(char::is_ascii_alphanumeric).take(24).collect();
     let digest = sha2::Sha256::digest(name.as_bytes());
-    let hex: String = digest[..16].iter().map(|b| format!("{b:02x}")).collect();
-    Cow::Owned(format!("{readable}~{hex}"))
+    Cow::Owned(format!("{readable}~{}", local_core::hex(&digest[..16])))
 }
 
 /// `parent/<name>` as [`dir_name`] stores it, or as an earlier version did when that directory exists.
@@ -814,8 +813,9 @@ impl TaskInvoker for StackTasks {
         let Some(stack) = self.stack.upgrade() else {
             return Err(TaskError::new(states::error::names::RUNTIME, "the local stack stopped"));
         };
-        let (function, payload, wrapped) = if resource.starts_with("arn:aws:lambda:") && resource.contains(":function:")
-        {
+        let is_function_arn =
+            resource.parse::<Arn>().is_ok_and(|a| a.service == "lambda" && a.resource_of("function").is_some());
+        let (function, payload, wrapped) = if is_function_arn {
             (function_name(resource), input, false)
         } else if resource == "arn:aws:states:::lambda:invoke" {
             let Some(target) = input.get("FunctionName").and_then(Value::as_str) else {

@@ -159,6 +159,18 @@ impl SqsError {
     }
 }
 
+/// The short code and the status, for callers that read any service's errors the same way (the stack's in-process
+/// adapters); the wire's `__type` and query code stay [`SqsError::wire`]'s.
+impl local_core::protocol::AwsError for SqsError {
+    fn code(&self) -> &str {
+        SqsError::code(self)
+    }
+
+    fn status(&self) -> StatusCode {
+        self.wire().status
+    }
+}
+
 impl From<local_core::protocol::json::BodyError> for SqsError {
     fn from(e: local_core::protocol::json::BodyError) -> Self {
         Self::Serialization(e.to_string())

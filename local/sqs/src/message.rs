@@ -176,7 +176,7 @@ pub fn allowed_char(c: char) -> bool {
 }
 
 pub fn md5_hex(bytes: &[u8]) -> String {
-    Md5::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
+    local_core::hex(&Md5::digest(bytes))
 }
 
 /// `MD5OfMessageAttributes` as AWS computes it: for each attribute in name order, the name, the data type (each

@@ -515,7 +515,7 @@ fn generated_name(kind: &str, id: &str, lower: bool) -> String {
         return id.to_owned();
     }
     let digest = Sha256::digest(format!("{STACK_NAME}/{id}").as_bytes());
-    let suffix: String = digest.iter().take(6).map(|b| format!("{b:02x}")).collect();
+    let suffix = local_core::hex(&digest[..6]);
     let mut base = format!("{STACK_NAME}-{id}");
     if lower {
         base = base.to_ascii_lowercase();
