@@ -19,6 +19,7 @@
 #[cfg(feature = "contract")]
 pub mod contract;
 pub mod error;
+pub mod event;
 pub mod mail;
 pub mod message;
 pub mod object;
@@ -30,6 +31,7 @@ pub mod task;
 pub mod user;
 
 pub use error::{Error, ServiceError, StoreError};
+pub use event::{ChangeId, TaskEvent, TaskEventKind};
 pub use page::{Limit, Page, PageKey, PageToken, WeakPageKey};
 pub use profile::{DisplayName, Email, Profile, ProfilePatch};
 pub use task::{Description, NewTask, Status, Task, TaskId, TaskPatch, Title, Version};
