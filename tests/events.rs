@@ -21,8 +21,10 @@ enum Expect {
     Returns,
     /// A directly invoked function's error, with this `errorType` (what a state machine's Retry/Catch match).
     Fails(&'static str),
+    /// An event-triggered function's result, holding these fields with these values (a JSON object).
+    Gives(&'static str),
 }
-use Expect::{Fails, Http, Returns};
+use Expect::{Fails, Gives, Http, Returns};
 
 /// (function binary, case, expectation)
 const EXPECTED: &[(&str, &str, Expect)] = &[
@@ -65,6 +67,23 @@ const EXPECTED: &[(&str, &str, Expect)] = &[
     ("check-task", "someone-elses", Fails("TaskNotFound")),
     ("check-task", "not-a-task-id", Fails("InvalidInput")),
     ("check-task", "no-owner", Fails("InvalidInput")),
+    ("publish-task-events", "insert", Gives(r#"{"batchItemFailures": []}"#)),
+    ("publish-task-events", "modify-status-done", Gives(r#"{"batchItemFailures": []}"#)),
+    ("publish-task-events", "remove", Gives(r#"{"batchItemFailures": []}"#)),
+    ("publish-task-events", "corrupt-image", Gives(r#"{"batchItemFailures": []}"#)),
+    ("record-task-activity", "task-created", Gives(r#"{"outcome": "recorded"}"#)),
+    ("record-task-activity", "status-changed-to-done", Gives(r#"{"outcome": "recorded"}"#)),
+    ("record-task-activity", "not-a-task-event", Gives(r#"{"outcome": "ignored"}"#)),
+    ("notify-task-done", "status-changed-to-done", Gives(r#"{"outcome": "skipped", "reason": "no_profile"}"#)),
+    ("notify-task-done", "status-changed-to-in-progress", Gives(r#"{"outcome": "skipped", "reason": "not_done"}"#)),
+    ("notify-task-done", "not-a-task-event", Gives(r#"{"outcome": "skipped", "reason": "not_a_task_event"}"#)),
+    ("get-task-activity", "fixture-task", Http(200)),
+    ("get-task-activity", "missing", Http(404)),
+    ("get-task-activity", "someone-elses", Http(404)),
+    ("get-task-activity", "not-a-task-id", Http(400)),
+    ("get-task-activity", "limit-too-large", Http(400)),
+    ("get-task-activity", "forged-next", Http(400)),
+    ("get-task-activity", "no-claims", Http(401)),
 ];
 
 async fn fresh_stack() -> (std::sync::Arc<Stack>, tempfile::TempDir) {
@@ -142,6 +161,16 @@ async fn every_sample_event_gives_its_expected_answer_through_its_function() {
                     && (result["id"] != TASK || result["status"] != "pending")
                 {
                     failures.push(format!("{binary}/{case}: expected the fixture task, got {result}"));
+                }
+                continue;
+            }
+            (Gives(fields), Ok(result)) => {
+                let fields: serde_json::Map<String, Value> = serde_json::from_str(fields).unwrap();
+                for (name, value) in fields {
+                    if result[&name] != value {
+                        failures
+                            .push(format!("{binary}/{case}: `{name}` is {} (want {value}) in {result}", result[&name]));
+                    }
                 }
                 continue;
             }

@@ -5,22 +5,26 @@
 
 use domain::{
     ServiceError,
+    bus::{BusEvent, EntryFailure, EntryOutcome, EventBusName, EventId, batches},
     mail::{RawMail, SimpleMail},
     message::{Message, MessageId, QueueUrl},
     object::{BucketName, ContentType, ETag, Expiry, NewObject, Object, ObjectKey, PresignedMethod, PresignedRequest},
-    ports::{MailSend, MessageSend, ObjectDelete, ObjectGet, ObjectPresign, ObjectPut},
+    ports::{EventPut, MailSend, MessageSend, ObjectDelete, ObjectGet, ObjectPresign, ObjectPut},
 };
+use local_adapters::stream::TableStream;
 use local_core::{
-    Credentials,
+    BoxFuture, Credentials,
+    invoke::{StreamError, StreamRecord, StreamSource},
     protocol::AwsError,
     sigv4::{self, PresignRequest},
 };
+use local_events::{EntryResult, EventBridge, PutEventsEntry};
 use local_s3::{S3, S3Error};
 use local_ses::{Ses, SesError, SimpleEmail};
 use local_sqs::{Sqs, SqsError};
 use std::{
     collections::BTreeMap,
-    sync::{Arc, OnceLock},
+    sync::{Arc, OnceLock, Weak},
     time::SystemTime,
 };
 
@@ -191,6 +195,94 @@ impl MailSend for LocalMail {
         };
         let id = self.0.send_simple(email).await.map_err(service_error::<SesError>)?;
         Ok(MessageId::new(id.to_string()))
+    }
+}
+
+/// [`EventPut`] on the local EventBridge: entries cut into `PutEvents` calls exactly as the AWS adapter cuts them
+/// ([`batches`]), each call validated and routed by the local service as the wire API would.
+///
+/// The service is set once the stack has built it: EventBridge delivers to functions, so it is built after them,
+/// and the functions that put events get this handle when they are built. A put before that is `Unavailable`.
+/// Weak, because EventBridge holds (through its targets) the functions that hold this handle: a strong one would
+/// keep a stopped stack's services alive, still running executions beside the next stack's.
+#[derive(Clone, Default)]
+pub struct LocalEvents(pub Arc<OnceLock<Weak<EventBridge>>>);
+
+/// A put before the stack finished starting.
+#[derive(Debug, thiserror::Error)]
+#[error("the local EventBridge is not running (the stack is starting or stopping)")]
+struct EventsNotStarted;
+
+impl EventPut for LocalEvents {
+    async fn put_events(&self, bus: &EventBusName, entries: &[BusEvent]) -> Result<Vec<EntryOutcome>, ServiceError> {
+        let events = self
+            .0
+            .get()
+            .and_then(Weak::upgrade)
+            .ok_or_else(|| ServiceError::Unavailable(Box::new(EventsNotStarted)))?;
+        let mut outcomes = Vec::with_capacity(entries.len());
+        for batch in batches(entries) {
+            let request = batch
+                .iter()
+                .map(|e| PutEventsEntry {
+                    time: e.time(),
+                    source: Some(e.source().to_owned()),
+                    resources: e.resources().to_vec(),
+                    detail_type: Some(e.detail_type().to_owned()),
+                    detail: Some(e.detail_json().to_owned()),
+                    event_bus_name: Some(bus.as_str().to_owned()),
+                    trace_header: None,
+                })
+                .collect();
+            match events.put_events(request).await {
+                Ok(answer) => outcomes.extend(answer.entries.into_iter().map(|r| match r {
+                    EntryResult::Accepted { event_id } => EntryOutcome::Accepted(EventId::new(event_id)),
+                    EntryResult::Failed { error_code, error_message } => {
+                        EntryOutcome::Failed(EntryFailure { code: error_code, message: error_message })
+                    }
+                })),
+                Err(e) if outcomes.is_empty() => return Err(service_error(e)),
+                Err(e) => {
+                    let failure = EntryFailure { code: e.code().to_owned(), message: e.to_string() };
+                    outcomes.resize(entries.len(), EntryOutcome::Failed(failure));
+                    break;
+                }
+            }
+        }
+        Ok(outcomes)
+    }
+}
+
+/// A table's stream in the embedded store, as the event-source mappings read DynamoDB Streams.
+pub struct StoreStream(pub TableStream);
+
+impl StreamSource for StoreStream {
+    fn arn(&self) -> &str {
+        self.0.arn()
+    }
+
+    fn read(&self, after: Option<u64>, limit: usize) -> BoxFuture<'_, Result<Vec<StreamRecord>, StreamError>> {
+        let records =
+            self.0.read(after, limit).map_err(|e| StreamError { arn: self.0.arn().to_owned(), source: e.into() });
+        let records = records.map(|records| {
+            records
+                .iter()
+                .map(|r| StreamRecord {
+                    sequence: r.sequence,
+                    created: r.created_at.into(),
+                    record: self.0.record_json(r),
+                })
+                .collect()
+        });
+        Box::pin(async move { records })
+    }
+
+    fn latest(&self) -> Result<Option<u64>, StreamError> {
+        Ok(self.0.latest())
+    }
+
+    fn wait_after(&self, after: Option<u64>) -> BoxFuture<'_, ()> {
+        Box::pin(self.0.wait_after(after))
     }
 }
 

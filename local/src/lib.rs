@@ -31,4 +31,6 @@ pub use stack::{Stack, StackConfig, StackError};
 /// The local identity provider (`local token`, and the tests' tokens).
 pub use local_apigw::auth;
 /// The service crates, for the CLI and the tests.
-pub use {local_apigw, local_core, local_lambda, local_s3, local_ses, local_sfn, local_sqs, local_template};
+pub use {
+    local_apigw, local_core, local_events, local_lambda, local_s3, local_ses, local_sfn, local_sqs, local_template,
+};

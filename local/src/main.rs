@@ -1,7 +1,8 @@
 //! The `local` command: runs the stack (`local up`, the default), issues tokens, invokes one function, lists routes;
 //! `local states validate|run` checks and runs a state machine definition on its own (no template, Task states
 //! mocked); `local executions start|list|describe|history` drive the running stack's executions through its Step
-//! Functions API, as `aws stepfunctions --endpoint-url` would.
+//! Functions API, as `aws stepfunctions --endpoint-url` would; `local events test-pattern|put` mirror EventBridge's
+//! TestEventPattern (offline) and PutEvents (on the running stack).
 
 use clap::{Parser, Subcommand};
 use local::{
@@ -89,6 +90,41 @@ enum Command {
     /// The emails SES accepted, in the data directory's outbox.
     #[command(subcommand)]
     Outbox(OutboxCommand),
+    /// EventBridge: test an event pattern, put an event on a bus of the running stack.
+    #[command(subcommand)]
+    Events(EventsCommand),
+}
+
+#[derive(Subcommand)]
+enum EventsCommand {
+    /// TestEventPattern, on its own (no stack needed): prints `{"result": true|false}`; an invalid pattern or event
+    /// is reported on stderr with exit code 2.
+    TestPattern {
+        /// The event pattern: JSON, or @file.
+        #[arg(long)]
+        pattern: String,
+        /// The event, with the fields TestEventPattern requires (id, account, source, time, region,
+        /// detail-type): JSON, or @file.
+        #[arg(long)]
+        event: String,
+    },
+    /// PutEvents, one entry, on the running stack (`--host`/`--port`): prints the answer
+    /// (`{"FailedEntryCount", "Entries"}`); exit code 1 when the entry was refused.
+    Put {
+        /// The bus: its name, its ARN, or its logical id in the template (e.g. TaskEventBus).
+        #[arg(long, default_value = "default")]
+        bus: String,
+        #[arg(long)]
+        source: String,
+        #[arg(long)]
+        detail_type: String,
+        /// The event's detail, a JSON object: JSON, or @file.
+        #[arg(long)]
+        detail: String,
+        /// A resource ARN the event is about (repeatable).
+        #[arg(long)]
+        resource: Vec<String>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -163,7 +199,7 @@ fn main() -> ExitCode {
     }
 }
 
-async fn run(cli: Cli) -> Result<ExitCode, Box<dyn std::error::Error>> {
+async fn run(mut cli: Cli) -> Result<ExitCode, Box<dyn std::error::Error>> {
     let config = StackConfig {
         template: cli.template.clone().unwrap_or_else(StackConfig::default_template),
         data_dir: cli.data_dir.clone(),
@@ -174,7 +210,7 @@ async fn run(cli: Cli) -> Result<ExitCode, Box<dyn std::error::Error>> {
         async_retry_delay: std::time::Duration::from_secs_f64(cli.async_retry_delay_seconds),
         extra_handlers: Default::default(),
     };
-    match cli.command.unwrap_or(Command::Up) {
+    match cli.command.take().unwrap_or(Command::Up) {
         Command::Up => {
             let (host, port) = (&cli.host, cli.port);
             telemetry::init(Some(&cli.log_level), "--log-level");
@@ -259,6 +295,7 @@ async fn run(cli: Cli) -> Result<ExitCode, Box<dyn std::error::Error>> {
             print_json(&serde_json::json!({"resources": local::resources::describe(&template, &endpoint)?}))?;
             Ok(ExitCode::SUCCESS)
         }
+        Command::Events(command) => events_command(&config, &cli, command).await,
         Command::Outbox(command) => {
             let outbox = local::local_ses::Outbox::open(&config.data_dir)?;
             match command {
@@ -297,6 +334,84 @@ fn parse_timeout(s: &str) -> Result<f64, String> {
 }
 
 /// `--input`/`--mock` values: JSON text, or `@path` for a file's.
+/// The text of a `<json|@file>` argument, unparsed (the service parses it and words its own errors).
+fn text_arg(what: &str, raw: &str) -> Result<String, Box<dyn std::error::Error>> {
+    match raw.strip_prefix('@') {
+        Some(path) => Ok(std::fs::read_to_string(path).map_err(|e| format!("{what} {path}: {e}"))?),
+        None => Ok(raw.to_owned()),
+    }
+}
+
+async fn events_command(
+    config: &StackConfig,
+    cli: &Cli,
+    command: EventsCommand,
+) -> Result<ExitCode, Box<dyn std::error::Error>> {
+    match command {
+        EventsCommand::TestPattern { pattern, event } => {
+            let (pattern, event) = (text_arg("--pattern", &pattern)?, text_arg("--event", &event)?);
+            match local::local_events::EventBridge::test_event_pattern(&pattern, &event) {
+                Ok(result) => {
+                    print_json(&serde_json::json!({ "result": result }))?;
+                    Ok(ExitCode::SUCCESS)
+                }
+                Err(e) => {
+                    eprintln!("{e}");
+                    Ok(ExitCode::from(2))
+                }
+            }
+        }
+        EventsCommand::Put { bus, source, detail_type, detail, resource } => {
+            let detail = text_arg("--detail", &detail)?;
+            // A logical id of the template names the bus it declares; anything else is a name or an ARN already.
+            let bus = load_template(config)
+                .ok()
+                .filter(|t| t.of_type(&["AWS::Events::EventBus"]).any(|r| r.id == bus))
+                .and_then(|t| t.physical_name(&bus).ok())
+                .unwrap_or(bus);
+            let endpoint = format!("http://{}:{}", cli.host, cli.port);
+            let sdk = aws_sdk_eventbridge::Config::builder()
+                .behavior_version(aws_sdk_eventbridge::config::BehaviorVersion::latest())
+                .region(aws_sdk_eventbridge::config::Region::new(local::local_core::Identity::default().region))
+                .endpoint_url(&endpoint)
+                .credentials_provider(aws_sdk_eventbridge::config::Credentials::new(
+                    &cli.access_key_id,
+                    &cli.secret_access_key,
+                    None,
+                    None,
+                    "local",
+                ))
+                .build();
+            let entry = aws_sdk_eventbridge::types::PutEventsRequestEntry::builder()
+                .event_bus_name(bus)
+                .source(source)
+                .detail_type(detail_type)
+                .detail(detail)
+                .set_resources((!resource.is_empty()).then_some(resource))
+                .build();
+            let answer =
+                aws_sdk_eventbridge::Client::from_conf(sdk).put_events().entries(entry).send().await.map_err(|e| {
+                    match e {
+                        aws_sdk_eventbridge::error::SdkError::DispatchFailure(_) => {
+                            format!("the local stack is not answering at {endpoint}; start it with `local up`")
+                        }
+                        e => format!("PutEvents: {}", aws_sdk_eventbridge::error::DisplayErrorContext(e)),
+                    }
+                })?;
+            let entries: Vec<serde_json::Value> = answer
+                .entries()
+                .iter()
+                .map(|e| match (e.event_id(), e.error_code()) {
+                    (Some(id), None) => serde_json::json!({ "EventId": id }),
+                    _ => serde_json::json!({ "ErrorCode": e.error_code(), "ErrorMessage": e.error_message() }),
+                })
+                .collect();
+            print_json(&serde_json::json!({ "FailedEntryCount": answer.failed_entry_count(), "Entries": entries }))?;
+            Ok(if answer.failed_entry_count() == 0 { ExitCode::SUCCESS } else { ExitCode::from(1) })
+        }
+    }
+}
+
 fn json_arg(what: &str, raw: &str) -> Result<serde_json::Value, Box<dyn std::error::Error>> {
     let text = match raw.strip_prefix('@') {
         Some(path) => std::fs::read_to_string(path).map_err(|e| format!("{what} {path}: {e}"))?,

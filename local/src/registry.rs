@@ -5,6 +5,7 @@
 //! secret or a new variable in the template reaches the function locally exactly as it will on AWS.
 
 use apigw::{HttpEvent, HttpResponse};
+use aws_lambda_events::event::eventbridge::EventBridgeEvent;
 use local_adapters::LocalStore;
 use local_core::BoxFuture;
 use local_lambda::{Env, EnvError, FunctionError, Handler};
@@ -15,6 +16,10 @@ use std::{future::Future, sync::Arc};
 #[derive(Clone)]
 pub struct Adapters {
     pub store: LocalStore,
+    /// The local EventBridge (set once the stack has built it).
+    pub events: crate::adapters::LocalEvents,
+    /// The local SES.
+    pub mail: crate::adapters::LocalMail,
 }
 
 /// Why a function's handler cannot be built; start-up fails with it.
@@ -102,6 +107,53 @@ where
     Arc::new(DirectFn { state: Arc::new(state), f })
 }
 
+/// A function an event source hands a typed event to (a DynamoDB stream batch, an EventBridge event): the JSON
+/// is read into the event type the Lambda binary reads, and the handler's answer is returned as JSON.
+struct EventFn<S, E, F> {
+    state: Arc<S>,
+    f: F,
+    event: std::marker::PhantomData<fn() -> E>,
+}
+
+impl<S, E, F, Fut, R> Handler for EventFn<S, E, F>
+where
+    S: Send + Sync + 'static,
+    E: serde::de::DeserializeOwned + 'static,
+    F: Fn(Arc<S>, E) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = Result<R, FunctionError>> + Send + 'static,
+    R: serde::Serialize,
+{
+    fn call(&self, event: Value) -> BoxFuture<'_, Result<Value, FunctionError>> {
+        Box::pin(async move {
+            let event: E = serde_json::from_value(event).map_err(|e| {
+                FunctionError::new("InvalidEvent", format!("not a {} event: {e}", std::any::type_name::<E>()))
+            })?;
+            let result = (self.f)(self.state.clone(), event).await?;
+            serde_json::to_value(&result).map_err(|e| FunctionError::new("InvalidResponse", e.to_string()))
+        })
+    }
+}
+
+fn on_event<S, E, F, Fut, R>(state: S, f: F) -> Arc<dyn Handler>
+where
+    S: Send + Sync + 'static,
+    E: serde::de::DeserializeOwned + 'static,
+    F: Fn(Arc<S>, E) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = Result<R, FunctionError>> + Send + 'static,
+    R: serde::Serialize + 'static,
+{
+    Arc::new(EventFn { state: Arc::new(state), f, event: std::marker::PhantomData })
+}
+
+fn activity(env: &Env<'_>, s: &Adapters) -> Result<local_adapters::SqliteActivity, BuildError> {
+    s.store.activity(env.require("ACTIVITY_TABLE")?).map_err(store_error(env))
+}
+
+fn event_bus(env: &Env<'_>) -> Result<domain::bus::EventBusName, BuildError> {
+    domain::bus::EventBusName::parse(env.require("EVENT_BUS_NAME")?)
+        .map_err(|e| env.invalid("EVENT_BUS_NAME", e).into())
+}
+
 fn store_error(env: &Env<'_>) -> impl FnOnce(local_adapters::OpenError) -> BuildError {
     let function = env.function.to_owned();
     move |source| BuildError::Store { function, source: Box::new(source) }
@@ -166,6 +218,55 @@ pub static BINARIES: &[Binary] = &[
             Ok(direct(tasks(env, s)?, |st, ev| async move {
                 check_task::handle(&*st, ev).await.map_err(check_task::CheckError::into_parts)
             }))
+        },
+    },
+    Binary {
+        name: "publish-task-events",
+        handler: "publish_task_events::handle",
+        build: |env, s| {
+            let state = (s.events.clone(), event_bus(env)?);
+            Ok(on_event(state, |st, ev: aws_lambda_events::event::dynamodb::Event| async move {
+                Ok::<_, FunctionError>(publish_task_events::handle(&st.0, &st.1, ev).await)
+            }))
+        },
+    },
+    Binary {
+        name: "record-task-activity",
+        handler: "record_task_activity::handle",
+        build: |env, s| {
+            Ok(on_event(activity(env, s)?, |st, ev: EventBridgeEvent<Value>| async move {
+                record_task_activity::handle(&*st, ev).await.map_err(|e| {
+                    let (t, m) = e.into_parts();
+                    FunctionError::new(t, m)
+                })
+            }))
+        },
+    },
+    Binary {
+        name: "notify-task-done",
+        handler: "notify_task_done::handle",
+        build: |env, s| {
+            let sender = env.require("SENDER_EMAIL")?;
+            let notifier = notify_task_done::Notifier {
+                profiles: profiles(env, s)?,
+                claims: s.store.idempotency(env.require("IDEMPOTENCY_TABLE")?).map_err(store_error(env))?,
+                mail: s.mail.clone(),
+                sender: domain::mail::MailAddress::parse(sender).map_err(|e| env.invalid("SENDER_EMAIL", e))?,
+            };
+            Ok(on_event(notifier, |st, ev: EventBridgeEvent<Value>| async move {
+                notify_task_done::handle(&*st, ev).await.map_err(|e| {
+                    let (t, m) = e.into_parts();
+                    FunctionError::new(t, m)
+                })
+            }))
+        },
+    },
+    Binary {
+        name: "get-task-activity",
+        handler: "get_task_activity::handle",
+        build: |env, s| {
+            let state = (activity(env, s)?, tasks(env, s)?, page_key(env)?);
+            Ok(http(state, |st, ev| async move { get_task_activity::handle(&st.0, &st.1, &st.2, ev).await }))
         },
     },
 ];

@@ -52,6 +52,9 @@ pub fn describe(template: &Template, endpoint: &str) -> Result<Vec<ResourceInfo>
             "AWS::Serverless::StateMachine" | "AWS::StepFunctions::StateMachine" => {
                 (Some(template.physical_name(r.id)?), None, Some(template.reference(r.id)?), "stepfunctions")
             }
+            "AWS::Events::EventBus" | "AWS::Events::Rule" => {
+                (Some(template.physical_name(r.id)?), None, Some(template.attribute(r.id, "Arn")?), "eventbridge")
+            }
             "AWS::SecretsManager::Secret" => (None, None, Some(template.reference(r.id)?), "data-dir secret"),
             "AWS::Cognito::UserPool" | "AWS::Cognito::UserPoolClient" => {
                 (Some(template.reference(r.id)?), None, None, "local identity provider (`local token`)")
@@ -95,6 +98,12 @@ mod tests {
         assert_eq!(
             find("TaskReminderStateMachine").arn.as_deref(),
             Some("arn:aws:states:us-east-1:123456789012:stateMachine:TaskReminderStateMachine")
+        );
+        let bus = find("TaskEventBus");
+        let bus_name = bus.physical_id.clone().unwrap();
+        assert_eq!(
+            bus.arn.as_deref(),
+            Some(format!("arn:aws:events:us-east-1:123456789012:event-bus/{bus_name}").as_str())
         );
         assert_eq!(all.len(), t.resources().count());
     }

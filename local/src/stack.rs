@@ -4,9 +4,14 @@
 
 use crate::registry::{self, Adapters, BuildError};
 use local_adapters::LocalStore;
+use local_adapters::stream::ViewType;
 use local_apigw::{HttpApi, LocalIdp, gateway::HttpApiError};
+use local_core::invoke::StreamSource;
 use local_core::{Credentials, Identity, endpoint::Service, files};
-use local_lambda::{AsyncInvoker, Destination, Function, FunctionDecl, FunctionError, Handler, Lambda};
+use local_lambda::streams::{StreamMappings, StreamMappingsConfig, StreamMappingsGuard};
+use local_lambda::{
+    AsyncInvoker, Destination, Function, FunctionDecl, FunctionError, FunctionInvoker, Handler, Lambda,
+};
 use local_sfn::{
     Executions, Machine, MachineError, StateMachineDecl, api::StepFunctionsApi, executions::ExecutionError,
 };
@@ -15,7 +20,7 @@ use serde_json::Value;
 use std::{
     collections::BTreeMap,
     path::{Path, PathBuf},
-    sync::{Arc, OnceLock},
+    sync::{Arc, Mutex, OnceLock, Weak},
     time::Duration,
 };
 
@@ -89,6 +94,10 @@ pub enum StackError {
     #[error("S3: {0}")]
     S3(#[from] local_s3::S3Error),
     #[error(transparent)]
+    Mappings(#[from] local_lambda::streams::MappingError),
+    #[error("EventBridge: {0}")]
+    Events(#[from] local_events::EventsError),
+    #[error(transparent)]
     AsyncQueue(#[from] local_lambda::events::QueueError),
     #[error("{function}: its {what} `{queue}` is not a queue of the template")]
     UnknownQueue { function: String, what: &'static str, queue: String },
@@ -127,6 +136,13 @@ pub struct Stack {
     s3: Arc<local_s3::S3>,
     sqs: Arc<local_sqs::Sqs>,
     ses: local_ses::Ses,
+    events: Arc<local_events::EventBridge>,
+    /// The functions' event-source mappings (DynamoDB streams).
+    mappings: StreamMappings,
+    /// The tables' streams (DynamoDB Streams), read by the mappings.
+    streams: Vec<Arc<dyn StreamSource>>,
+    /// Stops the mappings' pollers when the stack is dropped; set by [`Stack::load`] (one-shot commands run none).
+    mapping_tasks: Mutex<Option<StreamMappingsGuard>>,
     /// `http://host:port` once the server listens: where presigned URLs point.
     endpoint: Arc<OnceLock<String>>,
     /// The AWS services on the endpoint, each claiming its own requests.
@@ -146,6 +162,11 @@ impl Stack {
         if queued > 0 {
             tracing::info!(queued, "running asynchronous invocations the previous process left queued");
         }
+        *stack.mapping_tasks.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = Some(stack.mappings.start());
+        let deliveries = stack.events.recover()?;
+        if deliveries > 0 {
+            tracing::info!(deliveries, "delivering the events the previous process left pending");
+        }
         Ok(stack)
     }
 
@@ -156,12 +177,34 @@ impl Stack {
         files::create_private_dir(&config.data_dir).map_err(data_err)?;
         let identity = Identity::default();
         let secrets = Arc::new(LocalSecrets(config.data_dir.clone()));
-        let template = Template::load(&config.template, identity.clone(), secrets)?;
+        let mut template = Template::load(&config.template, identity.clone(), secrets)?;
         let store = LocalStore::open(&config.data_dir.join("store.sqlite3"))?;
-        let adapters = Adapters { store: store.clone() };
+        // DynamoDB Streams: each table with a StreamSpecification gets its stream in the store (written in the same
+        // transaction as the change), and the template learns its label, so `!GetAtt T.StreamArn` names it.
+        let mut streams: Vec<Arc<dyn StreamSource>> = Vec::new();
+        for t in template.stream_tables()? {
+            let arn = identity.table_arn(&t.table).to_string();
+            let view = ViewType::parse(&t.view_type).ok_or_else(|| {
+                TemplateError::invalid(
+                    format!("{}.StreamSpecification.StreamViewType", t.logical_id),
+                    "unknown view type",
+                )
+            })?;
+            let stream = store.enable_stream(&t.table, &arn, view)?;
+            template.set_stream_label(&t.logical_id, stream.label());
+            streams.push(Arc::new(crate::adapters::StoreStream(stream)) as Arc<dyn StreamSource>);
+        }
+        let ses = local_ses::Ses::open(&config.data_dir, &template, identity.clone())?;
+        let events_handle = crate::adapters::LocalEvents::default();
+        let adapters = Adapters {
+            store: store.clone(),
+            events: events_handle.clone(),
+            mail: crate::adapters::LocalMail(ses.clone()),
+        };
 
         let mut functions = Vec::new();
-        for decl in FunctionDecl::read_all(&template)? {
+        let decls = FunctionDecl::read_all(&template)?;
+        for decl in decls.iter().cloned() {
             if let Some(handler) = config.extra_handlers.0.get(&decl.binary) {
                 functions.push(Function { decl, handler_name: "(embedded)", handler: handler.clone() });
                 continue;
@@ -186,6 +229,16 @@ impl Stack {
         check_destinations(&lambda, &sqs)?;
         let async_invoker =
             AsyncInvoker::open(&config.data_dir, Arc::downgrade(&lambda), sqs.clone(), config.async_retry_delay)?;
+        let invoker: Weak<dyn FunctionInvoker> = Arc::downgrade(&lambda) as Weak<dyn FunctionInvoker>;
+        let mappings = StreamMappings::open(StreamMappingsConfig {
+            data_dir: &config.data_dir,
+            template: &template,
+            functions: &decls,
+            sources: streams.clone(),
+            invoker,
+            sender: sqs.clone(),
+            retry_delay: config.async_retry_delay,
+        })?;
         let s3 = local_s3::S3::open(
             &config.data_dir,
             &template,
@@ -193,9 +246,25 @@ impl Stack {
             config.credentials.clone(),
             async_invoker.clone(),
         )?;
-        let ses = local_ses::Ses::open(&config.data_dir, &template, identity)?;
-        let services: Vec<Arc<dyn Service>> =
-            vec![Arc::new(StepFunctionsApi(executions.clone())), s3.clone(), sqs.clone(), Arc::new(ses.clone())];
+        let events = local_events::EventBridge::open(
+            &config.data_dir,
+            &template,
+            identity,
+            local_events::Targets {
+                functions: async_invoker.clone(),
+                state_machines: executions.clone(),
+                queues: sqs.clone(),
+            },
+            config.async_retry_delay,
+        )?;
+        let _ = events_handle.0.set(Arc::downgrade(&events));
+        let services: Vec<Arc<dyn Service>> = vec![
+            Arc::new(StepFunctionsApi(executions.clone())),
+            s3.clone(),
+            sqs.clone(),
+            Arc::new(ses.clone()),
+            events.clone(),
+        ];
         Ok(Arc::new(Self {
             config,
             template,
@@ -207,6 +276,10 @@ impl Stack {
             s3,
             sqs,
             ses,
+            events,
+            mappings,
+            streams,
+            mapping_tasks: Mutex::new(None),
             endpoint: Arc::default(),
             services,
         }))
@@ -261,6 +334,47 @@ impl Stack {
 
     pub fn sqs(&self) -> &Arc<local_sqs::Sqs> {
         &self.sqs
+    }
+
+    /// The event-source mappings and where each stands.
+    pub fn mappings(&self) -> &StreamMappings {
+        &self.mappings
+    }
+
+    /// The tables' streams, by ARN.
+    pub fn stream(&self, arn: &str) -> Option<&Arc<dyn StreamSource>> {
+        self.streams.iter().find(|s| s.arn() == arn)
+    }
+
+    /// Whether every change written so far has gone all the way through the event pipelines: each mapping has
+    /// read its stream to the end, EventBridge has no delivery pending and Lambda no asynchronous invocation. The
+    /// checks run in the pipeline's order, and each stage lets go of a change only once the next holds it, so a
+    /// change in flight is always seen. For tests and benchmarks that wait for the system to come to rest.
+    pub async fn is_settled(&self) -> bool {
+        for position in self.mappings.positions().iter().filter(|p| p.enabled) {
+            let latest = self.stream(&position.stream).and_then(|s| s.latest().ok().flatten());
+            if latest.is_some() && position.checkpoint < latest {
+                return false;
+            }
+        }
+        self.events.pending_deliveries().await.is_ok_and(|n| n == 0) && self.async_invoker.pending() == 0
+    }
+
+    /// Waits until [`Self::is_settled`], at most `timeout`; whether it did.
+    pub async fn settle(&self, timeout: Duration) -> bool {
+        let deadline = tokio::time::Instant::now() + timeout;
+        while tokio::time::Instant::now() < deadline {
+            if self.is_settled().await {
+                return true;
+            }
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        false
+    }
+
+    /// EventBridge: the template's buses and rules, and their deliveries.
+    pub fn events(&self) -> &Arc<local_events::EventBridge> {
+        &self.events
     }
 
     /// SES: verified identities and the outbox.

@@ -177,3 +177,71 @@ fn s3_mb_cp_small_and_multipart_ls_and_presign_work_with_only_the_endpoint_url()
     child.kill().unwrap();
     child.wait().unwrap();
 }
+
+#[test]
+fn events_put_events_test_event_pattern_and_list_rules_work_from_the_aws_cli() {
+    if !aws_installed() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let (mut child, addr) = up(dir.path());
+    let resources: Value =
+        serde_json::from_str(&ok(local().args(["resources", "--data-dir"]).arg(dir.path()).output().unwrap()))
+            .unwrap_or(Value::Null);
+    let bus = resources["resources"]
+        .as_array()
+        .and_then(|all| all.iter().find(|r| r["logicalId"] == "TaskEventBus"))
+        .and_then(|r| r["physicalId"].as_str())
+        .map(str::to_owned)
+        .unwrap_or_else(|| panic!("local resources lists TaskEventBus: {resources}"));
+
+    let rules: Value =
+        serde_json::from_str(&ok(aws(&addr, &["events", "list-rules", "--event-bus-name", &bus]))).unwrap();
+    let names: Vec<_> = rules["Rules"].as_array().unwrap().iter().map(|r| r["Name"].as_str().unwrap()).collect();
+    assert_eq!(names.len(), 2, "the two rules on the task bus: {rules}");
+
+    let entries = serde_json::json!([{
+        "EventBusName": bus, "Source": "task-platform.tasks", "DetailType": "TaskCreated", "Detail": "{\"note\": 1}"
+    }, {
+        "EventBusName": bus, "Source": "task-platform.tasks", "DetailType": "TaskCreated", "Detail": "not json"
+    }])
+    .to_string();
+    let put: Value = serde_json::from_str(&ok(aws(&addr, &["events", "put-events", "--entries", &entries]))).unwrap();
+    assert_eq!(put["FailedEntryCount"], 1, "{put}");
+    assert!(put["Entries"][0]["EventId"].is_string());
+    assert_eq!(put["Entries"][1]["ErrorCode"], "MalformedDetail");
+
+    let event = r#"{"id": "1", "account": "123456789012", "source": "task-platform.tasks", "time": "2026-11-30T12:00:00Z", "region": "us-east-1", "detail-type": "TaskStatusChanged", "detail": {"n": 7}}"#;
+    let tested: Value = serde_json::from_str(&ok(aws(
+        &addr,
+        &[
+            "events",
+            "test-event-pattern",
+            "--event-pattern",
+            r#"{"detail": {"n": [{"numeric": [">", 5]}]}}"#,
+            "--event",
+            event,
+        ],
+    )))
+    .unwrap();
+    assert_eq!(tested["Result"], true);
+    let refused = aws(
+        &addr,
+        &[
+            "events",
+            "test-event-pattern",
+            "--event-pattern",
+            r#"{"detail": {"n": [{"numeric": [">", "5"]}]}}"#,
+            "--event",
+            event,
+        ],
+    );
+    assert!(!refused.status.success());
+    assert!(
+        String::from_utf8_lossy(&refused.stderr).contains("InvalidEventPatternException"),
+        "{}",
+        String::from_utf8_lossy(&refused.stderr)
+    );
+    child.kill().unwrap();
+    child.wait().unwrap();
+}

@@ -15,4 +15,5 @@ mod sdk_s3;
 mod sdk_ses;
 mod sdk_sfn;
 mod sdk_sqs;
+mod task_events;
 mod tasks;

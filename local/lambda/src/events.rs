@@ -89,6 +89,15 @@ impl AsyncInvoker {
         Ok(count)
     }
 
+    /// Invocations queued and not yet settled (succeeded, or sent to their dead-letter queue or destination).
+    pub fn pending(&self) -> usize {
+        std::fs::read_dir(&self.dir)
+            .map(|entries| {
+                entries.filter_map(Result::ok).filter(|e| e.path().extension().is_some_and(|x| x == "json")).count()
+            })
+            .unwrap_or(0)
+    }
+
     fn path(&self, request_id: &str) -> PathBuf {
         self.dir.join(format!("{request_id}.json"))
     }

@@ -9,15 +9,22 @@
 //!   [`FunctionInvoker`] other services are handed;
 //! - [`events`] runs asynchronous invocations (S3 notifications, EventBridge targets) durably, with Lambda's
 //!   retries, dead-letter queues and destinations;
+//! - [`streams`] runs the event source mappings on DynamoDB streams (`Events: {Type: DynamoDB}`): batches in
+//!   order, synchronous invocations, retries, bisection, partial batch responses, on-failure records and a durable
+//!   checkpoint per mapping;
 //! - [`runtime_api`] emulates the Lambda Runtime API, so unchanged `bootstrap` binaries run (and are timed) here.
 
 pub mod decl;
 pub mod events;
 pub mod runtime_api;
+pub mod streams;
 
 pub use decl::{AsyncConfig, Destination, Env, EnvError, FunctionDecl};
 pub use events::AsyncInvoker;
 pub use local_core::invoke::{FunctionError, FunctionInvoker};
+pub use streams::{
+    MappingDecl, MappingError, MappingPosition, StreamMappings, StreamMappingsConfig, StreamMappingsGuard,
+};
 
 use local_core::{BoxFuture, Identity};
 use serde_json::Value;

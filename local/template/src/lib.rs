@@ -16,6 +16,7 @@ use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 use std::{
     cell::Cell,
+    collections::BTreeMap,
     path::{Path, PathBuf},
     sync::Arc,
 };
@@ -76,6 +77,18 @@ pub struct Template {
     dir: PathBuf,
     identity: Identity,
     secrets: Arc<dyn SecretSource>,
+    /// The label of each table's stream, by the table's logical id, once the store has created the stream.
+    stream_labels: BTreeMap<String, String>,
+}
+
+/// A table of the template with a stream (`StreamSpecification`), as [`Template::stream_tables`] lists them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StreamTable {
+    pub logical_id: String,
+    /// The table's physical name.
+    pub table: String,
+    /// `StreamSpecification.StreamViewType`: `KEYS_ONLY`, `NEW_IMAGE`, `OLD_IMAGE` or `NEW_AND_OLD_IMAGES`.
+    pub view_type: String,
 }
 
 impl std::fmt::Debug for Template {
@@ -129,6 +142,7 @@ impl Template {
             dir: dir.to_owned(),
             identity,
             secrets,
+            stream_labels: BTreeMap::new(),
         })
     }
 
@@ -200,6 +214,32 @@ impl Template {
     /// What `Fn::GetAtt <id>.<attribute>` gives.
     pub fn attribute(&self, id: &str, attribute: &str) -> Result<String, TemplateError> {
         Resolver { t: self, depth: Cell::new(0) }.get_att(id, attribute, id)
+    }
+
+    /// The tables that declare a stream (`StreamSpecification`), in logical-id order. The local store creates each
+    /// stream; its label then comes back here through [`Self::set_stream_label`].
+    pub fn stream_tables(&self) -> Result<Vec<StreamTable>, TemplateError> {
+        self.of_type(&["AWS::DynamoDB::Table"])
+            .filter(|r| !r.properties["StreamSpecification"].is_null())
+            .map(|r| {
+                let at = format!("{}.StreamSpecification.StreamViewType", r.id);
+                let view_type = self.string(&r.properties["StreamSpecification"]["StreamViewType"], &at)?;
+                if !matches!(view_type.as_str(), "KEYS_ONLY" | "NEW_IMAGE" | "OLD_IMAGE" | "NEW_AND_OLD_IMAGES") {
+                    return Err(TemplateError::invalid(
+                        at,
+                        format!("`{view_type}` is not KEYS_ONLY, NEW_IMAGE, OLD_IMAGE or NEW_AND_OLD_IMAGES"),
+                    ));
+                }
+                Ok(StreamTable { logical_id: r.id.to_owned(), table: self.physical_name(r.id)?, view_type })
+            })
+            .collect()
+    }
+
+    /// Records the label of table `logical_id`'s stream, so `!GetAtt <table>.StreamArn` resolves to the ARN the
+    /// store reports (`<table ARN>/stream/<label>`). DynamoDB fixes the label (an ISO time) when it creates the
+    /// stream, and so does the local store: it is not known until the store is open.
+    pub fn set_stream_label(&mut self, logical_id: &str, label: impl Into<String>) {
+        self.stream_labels.insert(logical_id.to_owned(), label.into());
     }
 
     /// The resource's physical name: the name property when the template sets one, else what CloudFormation would
@@ -360,7 +400,22 @@ impl Resolver<'_> {
         Ok(match (self.kind(name), attr) {
             ("AWS::DynamoDB::Table", "Arn") => identity.table_arn(&physical()?).to_string(),
             ("AWS::DynamoDB::Table", "StreamArn") => {
-                format!("{}/stream/local", identity.table_arn(&physical()?))
+                if self.t.resources[name]["Properties"]["StreamSpecification"].is_null() {
+                    return Err(TemplateError::invalid(
+                        at,
+                        format!("GetAtt {name}.StreamArn: the table has no StreamSpecification, so no stream"),
+                    ));
+                }
+                let label = self.t.stream_labels.get(name).ok_or_else(|| {
+                    TemplateError::invalid(
+                        at,
+                        format!(
+                            "GetAtt {name}.StreamArn: the stream's label is fixed when the local store creates the \
+                             stream, and it has not been set (Template::set_stream_label)"
+                        ),
+                    )
+                })?;
+                format!("{}/stream/{label}", identity.table_arn(&physical()?))
             }
             ("AWS::Serverless::Function" | "AWS::Lambda::Function", "Arn") => {
                 identity.function_arn(&physical()?).to_string()
@@ -592,6 +647,27 @@ mod tests {
         let queue = t.physical_name("Dlq").unwrap();
         assert_eq!(t.reference("Dlq").unwrap(), format!("https://sqs.us-east-1.amazonaws.com/123456789012/{queue}"));
         assert_eq!(t.attribute("Dlq", "Arn").unwrap(), format!("arn:aws:sqs:us-east-1:123456789012:{queue}"));
+    }
+
+    #[test]
+    fn a_tables_stream_arn_carries_the_label_the_store_fixed() {
+        let text = "Resources:\n  T:\n    Type: AWS::DynamoDB::Table\n    Properties:\n      TableName: Tasks\n      StreamSpecification: {StreamViewType: NEW_AND_OLD_IMAGES}\n  U:\n    Type: AWS::DynamoDB::Table\n";
+        let mut t = parse(text).unwrap();
+        let tables = t.stream_tables().unwrap();
+        assert_eq!(
+            tables,
+            [StreamTable { logical_id: "T".into(), table: "Tasks".into(), view_type: "NEW_AND_OLD_IMAGES".into() }]
+        );
+        let e = t.attribute("T", "StreamArn").unwrap_err().to_string();
+        assert!(e.contains("set_stream_label"), "{e}");
+        assert!(t.attribute("U", "StreamArn").unwrap_err().to_string().contains("no StreamSpecification"));
+        t.set_stream_label("T", "2024-05-01T12:00:00.000");
+        assert_eq!(
+            t.attribute("T", "StreamArn").unwrap(),
+            "arn:aws:dynamodb:us-east-1:123456789012:table/Tasks/stream/2024-05-01T12:00:00.000"
+        );
+        let bad = text.replace("NEW_AND_OLD_IMAGES", "EVERYTHING");
+        assert!(parse(&bad).unwrap().stream_tables().unwrap_err().to_string().contains("StreamViewType"));
     }
 
     #[test]

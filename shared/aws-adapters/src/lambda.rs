@@ -28,6 +28,12 @@ pub const LOG_LEVEL_ENV: &str = "LOG_LEVEL";
 pub const TASKS_TABLE_ENV: &str = "TASKS_TABLE";
 /// The users table's name, from `template.yaml`.
 pub const USERS_TABLE_ENV: &str = "USERS_TABLE";
+/// The activity table's name, from `template.yaml`.
+pub const ACTIVITY_TABLE_ENV: &str = "ACTIVITY_TABLE";
+/// The idempotency table's name, from `template.yaml`.
+pub const IDEMPOTENCY_TABLE_ENV: &str = "IDEMPOTENCY_TABLE";
+/// The address the platform's mail comes from (SES must have it verified).
+pub const SENDER_EMAIL_ENV: &str = "SENDER_EMAIL";
 
 /// `true` or `1` when S3 requests must name the bucket in the path rather than the host: for a local endpoint
 /// (`AWS_ENDPOINT_URL_S3` at an IP address). Unset, empty, `false` or `0`: virtual-hosted, as on AWS.
@@ -35,6 +41,9 @@ pub const S3_FORCE_PATH_STYLE_ENV: &str = "S3_FORCE_PATH_STYLE";
 
 /// The key that seals list page tokens (`list-tasks`).
 pub const PAGE_TOKEN_SECRET_ENV: &str = "PAGE_TOKEN_SECRET";
+
+/// The event bus events are put on: its name, or its ARN (`!Ref` or `!GetAtt Bus.Arn` in `template.yaml`).
+pub const EVENT_BUS_NAME_ENV: &str = "EVENT_BUS_NAME";
 
 /// A required environment variable that is missing or not UTF-8.
 #[derive(Debug, thiserror::Error)]
@@ -113,6 +122,19 @@ pub fn page_key_from_env() -> Result<domain::PageKey, lambda_runtime::Error> {
     Ok(domain::PageKey::new(required_env(PAGE_TOKEN_SECRET_ENV)?.into_bytes())?)
 }
 
+/// The event bus named by [`EVENT_BUS_NAME_ENV`], refused at start-up when it is not a bus name or ARN.
+pub fn event_bus_from_env() -> Result<domain::bus::EventBusName, lambda_runtime::Error> {
+    let raw = required_env(EVENT_BUS_NAME_ENV)?;
+    domain::bus::EventBusName::parse(raw.trim()).map_err(|_| {
+        EnvError::Unexpected {
+            name: EVENT_BUS_NAME_ENV.to_owned(),
+            value: raw.clone(),
+            expected: "an event bus name (1 to 256 of A-Z a-z 0-9 . - _ /) or an event bus ARN",
+        }
+        .into()
+    })
+}
+
 /// The tasks store on the table named by [`TASKS_TABLE_ENV`].
 pub fn tasks_from_env(config: &SdkConfig) -> Result<DynamoTasks, lambda_runtime::Error> {
     Ok(DynamoTasks::new(aws_sdk_dynamodb::Client::new(config), required_env(TASKS_TABLE_ENV)?))
@@ -121,6 +143,31 @@ pub fn tasks_from_env(config: &SdkConfig) -> Result<DynamoTasks, lambda_runtime:
 /// The profiles store on the table named by [`USERS_TABLE_ENV`].
 pub fn profiles_from_env(config: &SdkConfig) -> Result<DynamoProfiles, lambda_runtime::Error> {
     Ok(DynamoProfiles::new(aws_sdk_dynamodb::Client::new(config), required_env(USERS_TABLE_ENV)?))
+}
+
+/// The activity log on the table named by [`ACTIVITY_TABLE_ENV`].
+pub fn activity_from_env(config: &SdkConfig) -> Result<crate::DynamoActivity, lambda_runtime::Error> {
+    Ok(crate::DynamoActivity::new(aws_sdk_dynamodb::Client::new(config), required_env(ACTIVITY_TABLE_ENV)?))
+}
+
+/// The idempotency records on the table named by [`IDEMPOTENCY_TABLE_ENV`].
+pub fn idempotency_from_env(config: &SdkConfig) -> Result<crate::DynamoIdempotency, lambda_runtime::Error> {
+    Ok(crate::DynamoIdempotency::new(aws_sdk_dynamodb::Client::new(config), required_env(IDEMPOTENCY_TABLE_ENV)?))
+}
+
+/// The sender named by [`SENDER_EMAIL_ENV`], refused at start-up when it is not a mail address.
+pub fn sender_from_env() -> Result<domain::mail::MailAddress, lambda_runtime::Error> {
+    let raw = required_env(SENDER_EMAIL_ENV)?;
+    domain::mail::MailAddress::parse(&raw).map_err(|_| {
+        EnvError::Unexpected { name: SENDER_EMAIL_ENV.to_owned(), value: raw.clone(), expected: "a mail address" }
+            .into()
+    })
+}
+
+/// Mail through SES v2.
+#[cfg(feature = "ses")]
+pub fn mail_from_env(config: &SdkConfig) -> crate::SesMail {
+    crate::SesMail::new(config)
 }
 
 /// Objects on S3, addressed as [`S3_FORCE_PATH_STYLE_ENV`] says.

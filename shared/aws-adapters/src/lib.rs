@@ -9,7 +9,8 @@
 //!   path-style ([`S3Addressing`]) so a local endpoint works.
 //! - [`sqs`] (feature `sqs`): [`SqsMessages`], the message port (body and string attributes to a queue URL).
 //! - [`ses`] (feature `ses`): [`SesMail`], the mail port on SES v2 (raw MIME, or simple subject and body).
-//! - [`call`]: what a failed S3, SQS or SES call means ([`domain::ServiceError`]), its cause kept in a
+//! - [`events`] (feature `events`): [`EventBridgeEvents`], the event port (entries to a bus, batched in order).
+//! - [`call`]: what a failed S3, SQS, SES or EventBridge call means ([`domain::ServiceError`]), its cause kept in a
 //!   [`call::CallFailed`].
 //! - [`lambda`]: JSON logs carrying each invocation's request id, the SDK configuration, and the stores from the
 //!   environment (`TASKS_TABLE`, `USERS_TABLE`, `LOG_LEVEL`, `S3_FORCE_PATH_STYLE`), all without network calls at
@@ -23,9 +24,11 @@
 //! [`dynamo::CorruptItem`] (a stored item the domain refuses). Objects, queues and mail report
 //! `ServiceError`: not found, access denied, invalid input, mail rejected, or unavailable (the one worth retrying).
 
-#[cfg(any(feature = "s3", feature = "sqs", feature = "ses"))]
+#[cfg(any(feature = "s3", feature = "sqs", feature = "ses", feature = "events"))]
 pub mod call;
 pub mod dynamo;
+#[cfg(feature = "events")]
+pub mod events;
 pub mod lambda;
 #[cfg(feature = "s3")]
 pub mod s3;
@@ -37,6 +40,9 @@ pub mod sqs;
 pub mod testing;
 
 pub use dynamo::{DynamoProfiles, DynamoStore, DynamoTasks, ListCost};
+pub use dynamo::{DynamoActivity, DynamoIdempotency};
+#[cfg(feature = "events")]
+pub use events::EventBridgeEvents;
 #[cfg(feature = "s3")]
 pub use s3::{S3Addressing, S3Objects};
 #[cfg(feature = "ses")]

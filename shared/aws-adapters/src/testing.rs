@@ -219,6 +219,55 @@ pub async fn create_users_table(client: &Client, name: &str) -> Result<(), BoxEr
     Ok(())
 }
 
+/// Creates an activity table and an idempotency table with fresh names and the schema `template.yaml` declares,
+/// and returns their names. Panics (it is for tests) when moto refuses.
+pub async fn create_activity_tables(client: &Client) -> (String, String) {
+    let suffix = format!("{:016x}", rand_u64());
+    let (activity, claims) = (format!("Activity-{suffix}"), format!("Idempotency-{suffix}"));
+    create_activity_table(client, &activity)
+        .await
+        .unwrap_or_else(|e| panic!("creating {activity}: {}", error_chain(&*e)));
+    create_idempotency_table(client, &claims)
+        .await
+        .unwrap_or_else(|e| panic!("creating {claims}: {}", error_chain(&*e)));
+    (activity, claims)
+}
+
+/// The activity table: `owner_task` (S, HASH), `seq` (S, RANGE), on-demand billing.
+pub async fn create_activity_table(client: &Client, name: &str) -> Result<(), BoxError> {
+    use crate::dynamo::activity::{ACTIVITY_OWNER_TASK, ACTIVITY_SEQ};
+    client
+        .create_table()
+        .table_name(name)
+        .billing_mode(BillingMode::PayPerRequest)
+        .attribute_definitions(string_attribute(ACTIVITY_OWNER_TASK)?)
+        .attribute_definitions(string_attribute(ACTIVITY_SEQ)?)
+        .key_schema(key(ACTIVITY_OWNER_TASK, KeyType::Hash)?)
+        .key_schema(key(ACTIVITY_SEQ, KeyType::Range)?)
+        .send()
+        .await?;
+    Ok(())
+}
+
+/// The idempotency table: `id` (S, HASH), on-demand billing, TTL on `expires_at`.
+pub async fn create_idempotency_table(client: &Client, name: &str) -> Result<(), BoxError> {
+    use crate::dynamo::idempotency::{IDEMPOTENCY_EXPIRES_AT, IDEMPOTENCY_ID};
+    client
+        .create_table()
+        .table_name(name)
+        .billing_mode(BillingMode::PayPerRequest)
+        .attribute_definitions(string_attribute(IDEMPOTENCY_ID)?)
+        .key_schema(key(IDEMPOTENCY_ID, KeyType::Hash)?)
+        .send()
+        .await?;
+    let ttl = aws_sdk_dynamodb::types::TimeToLiveSpecification::builder()
+        .enabled(true)
+        .attribute_name(IDEMPOTENCY_EXPIRES_AT)
+        .build()?;
+    client.update_time_to_live().table_name(name).time_to_live_specification(ttl).send().await?;
+    Ok(())
+}
+
 fn string_attribute(name: &str) -> Result<AttributeDefinition, BuildError> {
     AttributeDefinition::builder().attribute_name(name).attribute_type(ScalarAttributeType::S).build()
 }

@@ -192,7 +192,7 @@ pub async fn profiles_are_created_once_and_updated_in_place(s: &impl Store) {
 }
 
 /// Polls all futures concurrently on the current task (no runtime-specific spawning needed).
-async fn futures_join_all<F: std::future::Future>(futs: impl IntoIterator<Item = F>) -> Vec<F::Output> {
+pub(crate) async fn futures_join_all<F: std::future::Future>(futs: impl IntoIterator<Item = F>) -> Vec<F::Output> {
     use std::pin::Pin;
     use std::task::{Context, Poll};
     let mut futs: Vec<Pin<Box<F>>> = futs.into_iter().map(Box::pin).collect();

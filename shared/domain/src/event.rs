@@ -16,6 +16,7 @@
 //! `{"source": ["task-platform.tasks"], "detail-type": ["TaskStatusChanged"], "detail": {"changed": {"status":
 //! {"new": ["done"]}}}}`.
 
+use crate::bus::BusEvent;
 use crate::{Error, Task, TaskId, Timestamp, UserId};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -212,6 +213,15 @@ impl TaskEvent {
         Some((c["old"].as_str()?, c["new"].as_str()?))
     }
 
+    /// This event as a bus entry: `Source` [`SOURCE`], `DetailType` its kind, `Detail` its JSON, `Time`
+    /// [`TaskEvent::occurred_at`]. [`Error::Invalid`] only if it is over the bus's size limit, which a task within
+    /// its fields' limits never is.
+    pub fn to_bus_event(&self) -> Result<BusEvent, Error> {
+        let detail =
+            serde_json::to_value(self).map_err(|e| Error::Invalid(format!("a task event does not serialise: {e}")))?;
+        BusEvent::new(SOURCE, self.kind().detail_type(), detail)?.with_time(self.occurred_at)
+    }
+
     /// Reads an event's `detail` as the bus delivers it; a detail that is not a task event is [`Error::Invalid`].
     pub fn from_detail(detail: &Value) -> Result<Self, Error> {
         serde_json::from_value(detail.clone()).map_err(|e| Error::Invalid(format!("not a task event detail: {e}")))
@@ -271,6 +281,17 @@ mod tests {
         let gone = TaskEvent::from_change(Some(&t), None, crate::now());
         assert_eq!(gone[0].kind(), TaskEventKind::TaskDeleted);
         assert_eq!(gone[0].task["title"], "a");
+    }
+
+    #[test]
+    fn a_task_event_goes_on_the_bus_with_its_source_kind_json_and_time() {
+        let t = task(Status::Pending, "a", 1);
+        let event = TaskEvent::from_change(None, Some(&t), crate::now()).remove(0);
+        let entry = event.to_bus_event().unwrap();
+        assert_eq!((entry.source(), entry.detail_type()), (SOURCE, "TaskCreated"));
+        assert_eq!(entry.time(), Some(t.updated_at));
+        assert!(entry.resources().is_empty());
+        assert_eq!(TaskEvent::from_detail(entry.detail()).unwrap(), event);
     }
 
     #[test]

@@ -5,23 +5,33 @@
 //! - [`task`] and [`profile`]: newtypes that parse (`Title::parse`, `Status::parse`, `Email::parse`, …); once a value
 //!   exists it is valid, so no handler can forget a check.
 //! - [`page`]: list limits and the signed, owner-bound page token that makes `next` unforgeable.
+//! - [`bus`]: events for an event bus (`EventBusName`, `BusEvent`, `PutEvents` batches), under EventBridge's rules.
 //! - [`object`], [`message`], [`mail`]: the names and contents of objects (bucket, key, content type, presigned
 //!   requests), queue messages and mail, parsed under the rules of the services that carry them.
 //! - [`ports`]: one trait per capability (`TaskGet`, `TaskPut`, …, `ObjectGet`, `MessageSend`, `MailSend`), so a
 //!   function takes only what its IAM policy allows it to do.
 //! - [`service`]: the operations the functions call; each takes its ports and the caller.
+//! - [`activity`], [`idempotency`], [`notify`]: what task change events feed: a task's activity log (its ports and
+//!   operations, pages as the task list's), doing a side effect once per change (claim, complete, release), and the
+//!   mail sent once when a task is done.
 //! - [`error`]: errors by meaning ([`Error`]); the HTTP layer maps them to statuses in exactly one place. Stores
 //!   report [`StoreError`]; objects, queues and mail report [`ServiceError`].
 //!
 //! Nothing here calls AWS, HTTP or SQL. Where a value must obey a service's rules (a bucket name, a queue URL, a
 //! message size), the rules are written down here, so that a value that parses is one the service accepts.
 
+pub mod bus;
+pub mod activity;
+#[cfg(feature = "contract")]
+pub mod activity_contract;
 #[cfg(feature = "contract")]
 pub mod contract;
 pub mod error;
 pub mod event;
+pub mod idempotency;
 pub mod mail;
 pub mod message;
+pub mod notify;
 pub mod object;
 pub mod page;
 pub mod ports;
@@ -30,6 +40,7 @@ pub mod service;
 pub mod task;
 pub mod user;
 
+pub use activity::{Activity, ActivityPage, Position};
 pub use error::{Error, ServiceError, StoreError};
 pub use event::{ChangeId, TaskEvent, TaskEventKind};
 pub use page::{Limit, Page, PageKey, PageToken, WeakPageKey};

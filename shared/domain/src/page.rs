@@ -4,6 +4,9 @@
 //! that id. A token that was tampered with, made up, issued to another user or for another filter fails the check
 //! and is a `400`, never a store error and never someone else's data. The owner is inside the MAC but not in the
 //! token, so a token reveals nothing but a task id its holder has already seen.
+//!
+//! Lists whose position is not a task id (a task's activity log, `crate::activity`) seal any cursor text the same
+//! way, under a named scope: [`PageKey::seal_cursor`].
 
 use crate::{Error, Status, Task, TaskId, UserId};
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD as B64};
@@ -59,13 +62,38 @@ impl PageKey {
     }
 
     fn mac(&self, owner: &UserId, status: Option<Status>, after: &str) -> Hmac<Sha256> {
+        self.mac_of([owner.as_str(), status.map_or("*", Status::as_str), after])
+    }
+
+    fn mac_of(&self, parts: [&str; 3]) -> Hmac<Sha256> {
         let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(&self.0).expect("HMAC takes keys of any length");
         // Length-prefixed fields, so no two (owner, filter, id) triples produce the same MAC input.
-        for part in [owner.as_str(), status.map_or("*", Status::as_str), after] {
+        for part in parts {
             mac.update(&(part.len() as u32).to_be_bytes());
             mac.update(part.as_bytes());
         }
         mac
+    }
+
+    /// The token that resumes `owner`'s list `scope` (e.g. one task's activity log) after `cursor`, for lists whose
+    /// position is not a task id. The cursor travels base64url-encoded, so any text is safe in a query string. The
+    /// scope goes into the MAC behind an `@`, which no status filter (nor `*`) starts with: a task-list token never
+    /// opens as a cursor token, nor one scope's token in another scope.
+    pub fn seal_cursor(&self, owner: &UserId, scope: &str, cursor: &str) -> PageToken {
+        let scope = format!("@{scope}");
+        let tag = self.mac_of([owner.as_str(), &scope, cursor]).finalize().into_bytes();
+        PageToken(format!("{}.{}", B64.encode(cursor), B64.encode(tag)))
+    }
+
+    /// The cursor a token resumes after, if the token was sealed by this key for this owner and scope.
+    pub fn open_cursor(&self, owner: &UserId, scope: &str, token: &str) -> Result<String, Error> {
+        let bad = || Error::BadRequest("`next` is not a page token issued for this list".into());
+        let (cursor, tag) = token.split_once('.').ok_or_else(bad)?;
+        let cursor = String::from_utf8(B64.decode(cursor).map_err(|_| bad())?).map_err(|_| bad())?;
+        let tag = B64.decode(tag).map_err(|_| bad())?;
+        let scope = format!("@{scope}");
+        self.mac_of([owner.as_str(), &scope, &cursor]).verify_slice(&tag).map_err(|_| bad())?;
+        Ok(cursor)
     }
 
     /// The token that resumes `owner`'s list (with this `status` filter) after task `after`.
@@ -131,6 +159,19 @@ mod tests {
         assert!(key().open(&user("alice"), None, t.as_str()).is_err());
         let other = PageKey::new(*b"another key, also 32 bytes long!").unwrap();
         assert!(other.open(&user("alice"), Some(Status::Done), t.as_str()).is_err());
+    }
+
+    #[test]
+    fn a_cursor_token_opens_only_for_its_owner_and_scope_and_never_as_a_task_list_token() {
+        let cursor = "01JDQ3V5R5T4Y2E7Q9M8N6B4C2/3/TaskUpdated";
+        let t = key().seal_cursor(&user("alice"), "activity/T1", cursor);
+        assert!(t.as_str().bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b)), "{}", t.as_str());
+        assert_eq!(key().open_cursor(&user("alice"), "activity/T1", t.as_str()).unwrap(), cursor);
+        assert!(key().open_cursor(&user("bob"), "activity/T1", t.as_str()).is_err());
+        assert!(key().open_cursor(&user("alice"), "activity/T2", t.as_str()).is_err());
+        assert!(key().open(&user("alice"), None, t.as_str()).is_err());
+        let task_token = key().seal(&user("alice"), None, TaskId::generate(crate::now()));
+        assert!(key().open_cursor(&user("alice"), "*", task_token.as_str()).is_err());
     }
 
     #[test]

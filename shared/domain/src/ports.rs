@@ -244,3 +244,20 @@ impl<T: Send + Sync, P: ProfileUpdate> ProfileUpdate for Stores<T, P> {
         self.profiles.update_profile(user, patch, now)
     }
 }
+
+/// Putting events on an event bus (`events:PutEvents` on the bus).
+pub trait EventPut: Send + Sync {
+    /// Puts `entries` on `bus`, in order, in as many calls as the service's limits need
+    /// ([`crate::bus::batches`]), and returns one outcome per entry, in the same order: accepted with the bus's
+    /// event id, or failed with the bus's error code and message. Entries of one call succeed or fail one by one.
+    ///
+    /// `Err` only when nothing was put: the first call failed as a whole ([`ServiceError::NotFound`] when the bus
+    /// does not exist). When a later call fails as a whole, its entries and all after it (which are then not
+    /// sent) are [`crate::bus::EntryOutcome::Failed`] with that call's error code. A caller that must stop at the
+    /// first failure passes one batch at a time.
+    fn put_events(
+        &self,
+        bus: &crate::bus::EventBusName,
+        entries: &[crate::bus::BusEvent],
+    ) -> impl Future<Output = Result<Vec<crate::bus::EntryOutcome>, ServiceError>> + Send;
+}

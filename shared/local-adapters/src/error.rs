@@ -46,6 +46,9 @@ pub enum OpenError {
         #[source]
         source: std::io::Error,
     },
+    /// A table's stream cannot be turned on as asked (the table ARN given is not the table's).
+    #[error("the stream of table {table} cannot be turned on: {problem}")]
+    Stream { table: String, problem: String },
     /// The database would not switch to write-ahead logging (some file systems cannot share memory between
     /// connections); without WAL, readers would block behind the writer.
     #[error("{path} could not be put in WAL mode; SQLite kept journal_mode `{mode}`")]

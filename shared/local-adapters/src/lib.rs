@@ -20,20 +20,31 @@
 //! - [`tasks`](SqliteTasks): the tasks table (`(owner, id)` key, `(owner, status, id)` index) and the five task
 //!   ports; lists are bounded index range reads, and [`SqliteTasks::list_tasks_counted`] reports what one cost.
 //! - [`profiles`](SqliteProfiles): the users table and the three profile ports.
+//! - [`activity`](SqliteActivity), [`idempotency`](SqliteIdempotency): a task's activity log (keyed by the
+//!   change's position, so a second delivery is refused by the key) and the claims of side effects done once.
+//! - [`stream`]: table streams (DynamoDB Streams): [`LocalStore::enable_stream`] turns one on, every write of the
+//!   table then appends its record in its own transaction, and [`TableStream`] reads them, wakes waiting readers
+//!   on commit and trims what is past retention.
 //! - `codec`: domain values to columns and back; a row the domain refuses surfaces as `StoreError::Unavailable`
 //!   with a [`CorruptRow`] inside, never as a panic.
 //! - [`error`](OpenError): set-up errors, and the causes carried inside `StoreError::Unavailable`.
 
+mod activity;
 mod codec;
 mod error;
+mod idempotency;
 mod profiles;
 mod store;
+pub mod stream;
 mod table;
 mod tasks;
 
+pub use activity::SqliteActivity;
 pub use error::{CorruptRow, OpenError, QueryFailed};
+pub use idempotency::SqliteIdempotency;
 pub use profiles::SqliteProfiles;
 pub use store::LocalStore;
+pub use stream::{StreamRecord, TableStream, ViewType};
 pub use tasks::{ListCost, SqliteTasks};
 
 /// Every port at once, on a tasks table and a profiles table of one database: what the contract tests take when

@@ -17,9 +17,11 @@
 
 use crate::OpenError;
 use crate::error::QueryFailed;
+use crate::stream;
 use domain::StoreError;
 use rusqlite::functions::FunctionFlags;
 use rusqlite::{Connection, OpenFlags};
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
@@ -47,6 +49,9 @@ struct Inner {
     path: PathBuf,
     writer: Mutex<Connection>,
     readers: Mutex<Vec<Reader>>,
+    /// The tables whose stream is on, by name: each write looks its table up here, so a stream turned on after a
+    /// table's ports were made still gets every later write.
+    streams: Mutex<HashMap<String, Arc<stream::Shared>>>,
 }
 
 /// A read-only connection plus the counter its visit function bumps.
@@ -88,6 +93,7 @@ impl LocalStore {
                 path: path.to_owned(),
                 writer: Mutex::new(writer),
                 readers: Mutex::new(vec![reader]),
+                streams: Mutex::new(HashMap::new()),
             }),
         })
     }
@@ -146,6 +152,16 @@ impl LocalStore {
             Ok(runtime) => runtime.spawn_blocking(job).await.map_err(StoreError::unavailable)?,
             Err(_) => job(),
         }
+    }
+
+    /// The streams turned on, by table name.
+    pub(crate) fn streams(&self) -> MutexGuard<'_, HashMap<String, Arc<stream::Shared>>> {
+        lock(&self.inner.streams)
+    }
+
+    /// The stream of `table`, if it is on.
+    pub(crate) fn stream_of(&self, table: &str) -> Option<Arc<stream::Shared>> {
+        self.streams().get(table).cloned()
     }
 
     fn writer(&self) -> MutexGuard<'_, Connection> {

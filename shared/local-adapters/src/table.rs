@@ -40,6 +40,12 @@ impl TableName {
         quote(&self.raw)
     }
 
+    /// The quoted name of this table's stream records table: `<name>$stream`. `$` is outside DynamoDB's
+    /// table-name characters, so no table of the template can take this name.
+    pub(crate) fn quoted_stream(&self) -> String {
+        quote(&format!("{}$stream", self.raw))
+    }
+
     /// The quoted name of an index on this table, derived so two tables never share an index name.
     pub(crate) fn quoted_index(&self, suffix: &str) -> String {
         quote(&format!("{}__{suffix}", self.raw))

@@ -11,9 +11,13 @@
 //! off the primary key or (pinned with `INDEXED BY`) the status index, with no scan and no sort (checked by
 //! `EXPLAIN QUERY PLAN` in the tests), so a page costs `fetch` rows whatever the table holds.
 //! [`SqliteTasks::list_tasks_counted`] shows the count.
+//!
+//! When the table's stream is on (see [`crate::stream`]), each write appends its stream record in its own
+//! transaction; with the stream off a put stays a single INSERT, and reads are the same either way.
 
 use crate::codec::{Columns, timestamp_text, version_int};
 use crate::store::{Reader, VISIT_FN, failed, is_primary_key_violation};
+use crate::stream::{EventName, task_keys, task_record};
 use crate::table::TableName;
 use crate::{LocalStore, OpenError};
 use domain::ports::{ListQuery, TaskDelete, TaskGet, TaskList, TaskPut, TaskUpdate};
@@ -259,6 +263,17 @@ fn get(conn: &Connection, sql: &TaskSql, owner: &UserId, id: &str) -> Result<Opt
     }
 }
 
+/// The version of the row at `(owner, id)`, read alone; `NotFound` when there is none.
+fn version(conn: &Connection, sql: &TaskSql, owner: &UserId, id: &str) -> Result<u64, StoreError> {
+    let table = sql.table.as_str();
+    let mut stmt = conn.prepare_cached(&sql.version).map_err(failed("delete_task", table))?;
+    let mut rows = stmt.query(params![owner.as_str(), id]).map_err(failed("delete_task", table))?;
+    match rows.next().map_err(failed("delete_task", table))? {
+        Some(row) => Columns { row, table }.version(0),
+        None => Err(StoreError::NotFound),
+    }
+}
+
 impl TaskGet for SqliteTasks {
     async fn get_task(&self, owner: &UserId, id: TaskId) -> Result<Option<Task>, StoreError> {
         let id = id.to_string();
@@ -279,18 +294,41 @@ impl TaskPut for SqliteTasks {
             timestamp_text(task.updated_at)?,
             version_int(task.version.0)?,
         );
+        let stream = match self.store.stream_of(self.table()) {
+            Some(stream) => {
+                let keys = task_keys(&values.0, &values.1);
+                let record = task_record(stream.view_type, EventName::Insert, keys, None, Some(task))?;
+                Some((stream, record))
+            }
+            None => None,
+        };
         let sql = self.sql.clone();
         self.store
             .write(move |conn| {
                 let table = sql.table.as_str();
-                let mut stmt = conn.prepare_cached(&sql.insert).map_err(failed("put_task", table))?;
-                let (owner, id, title, description, status, created_at, updated_at, version) = values;
-                // A plain INSERT: the primary key refuses a taken id, and the statement is its own transaction.
-                match stmt.execute(params![owner, id, title, description, status, created_at, updated_at, version]) {
-                    Ok(_) => Ok(()),
-                    Err(e) if is_primary_key_violation(&e) => Err(StoreError::AlreadyExists),
-                    Err(e) => Err(failed("put_task", table)(e)),
-                }
+                let insert = |conn: &Connection| {
+                    let mut stmt = conn.prepare_cached(&sql.insert).map_err(failed("put_task", table))?;
+                    let (owner, id, title, description, status, created_at, updated_at, version) = &values;
+                    // The primary key refuses a taken id.
+                    match stmt.execute(params![owner, id, title, description, status, created_at, updated_at, version])
+                    {
+                        Ok(_) => Ok(()),
+                        Err(e) if is_primary_key_violation(&e) => Err(StoreError::AlreadyExists),
+                        Err(e) => Err(failed("put_task", table)(e)),
+                    }
+                };
+                let Some((stream, record)) = stream else {
+                    // Without a stream a plain INSERT is its own transaction.
+                    return insert(conn);
+                };
+                let tx = conn
+                    .transaction_with_behavior(TransactionBehavior::Immediate)
+                    .map_err(failed("put_task", table))?;
+                insert(&tx)?;
+                let sequence = stream.append(&tx, &record)?;
+                tx.commit().map_err(failed("put_task", table))?;
+                stream.committed(sequence);
+                Ok(())
             })
             .await
     }
@@ -312,6 +350,7 @@ impl TaskUpdate for SqliteTasks {
         now: Timestamp,
     ) -> Result<Task, StoreError> {
         let (sql, owner, patch, now_text) = (self.sql.clone(), owner.clone(), patch.clone(), timestamp_text(now)?);
+        let stream = self.store.stream_of(self.table());
         self.store
             .write(move |conn| {
                 let table = sql.table.as_str();
@@ -343,7 +382,19 @@ impl TaskUpdate for SqliteTasks {
                     ])
                     .map_err(failed("update_task", table))?;
                 }
+                let appended = match &stream {
+                    Some(stream) => {
+                        let keys = task_keys(owner.as_str(), &id);
+                        let record =
+                            task_record(stream.view_type, EventName::Modify, keys, Some(&current), Some(&updated))?;
+                        Some((stream, stream.append(&tx, &record)?))
+                    }
+                    None => None,
+                };
                 tx.commit().map_err(failed("update_task", table))?;
+                if let Some((stream, sequence)) = appended {
+                    stream.committed(sequence);
+                }
                 Ok(updated)
             })
             .await
@@ -353,6 +404,7 @@ impl TaskUpdate for SqliteTasks {
 impl TaskDelete for SqliteTasks {
     async fn delete_task(&self, owner: &UserId, id: TaskId, expected: Option<Version>) -> Result<(), StoreError> {
         let (sql, owner) = (self.sql.clone(), owner.clone());
+        let stream = self.store.stream_of(self.table());
         self.store
             .write(move |conn| {
                 let table = sql.table.as_str();
@@ -360,14 +412,15 @@ impl TaskDelete for SqliteTasks {
                     .transaction_with_behavior(TransactionBehavior::Immediate)
                     .map_err(failed("delete_task", table))?;
                 let id = id.to_string();
-                // Only the version is read, so a row too damaged to read back can still be deleted.
-                let current = {
-                    let mut stmt = tx.prepare_cached(&sql.version).map_err(failed("delete_task", table))?;
-                    let mut rows = stmt.query(params![owner.as_str(), id]).map_err(failed("delete_task", table))?;
-                    match rows.next().map_err(failed("delete_task", table))? {
-                        Some(row) => Columns { row, table }.version(0)?,
-                        None => return Err(StoreError::NotFound),
-                    }
+                // Without a stream only the version is read, so a row too damaged to read back can still be deleted.
+                // With one the whole row is its old image; a damaged row is still deleted, its keys standing in.
+                let (current, old) = match &stream {
+                    Some(_) => match get(&tx, &sql, &owner, &id) {
+                        Ok(Some(task)) => (task.version.0, Some(task)),
+                        Ok(None) => return Err(StoreError::NotFound),
+                        Err(_) => (version(&tx, &sql, &owner, &id)?, None),
+                    },
+                    None => (version(&tx, &sql, &owner, &id)?, None),
                 };
                 if let Some(expected) = expected
                     && expected.0 != current
@@ -377,7 +430,19 @@ impl TaskDelete for SqliteTasks {
                 tx.prepare_cached(&sql.delete)
                     .and_then(|mut stmt| stmt.execute(params![owner.as_str(), id]))
                     .map_err(failed("delete_task", table))?;
-                tx.commit().map_err(failed("delete_task", table))
+                let appended = match &stream {
+                    Some(stream) => {
+                        let keys = task_keys(owner.as_str(), &id);
+                        let record = task_record(stream.view_type, EventName::Remove, keys, old.as_ref(), None)?;
+                        Some((stream, stream.append(&tx, &record)?))
+                    }
+                    None => None,
+                };
+                tx.commit().map_err(failed("delete_task", table))?;
+                if let Some((stream, sequence)) = appended {
+                    stream.committed(sequence);
+                }
+                Ok(())
             })
             .await
     }

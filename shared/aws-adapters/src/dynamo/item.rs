@@ -1,15 +1,11 @@
-//! Domain values to DynamoDB items and back, through serde_dynamo. The item structs here are the one place that
-//! lays out an item; their field names are the attribute names of [`schema`](super::schema) (a test checks they
-//! agree). Reading goes through the domain's parsers, so an item the domain would refuse (an empty title, a
-//! status nobody writes, a version that is not a number) surfaces as [`CorruptItem`], never as a panic or a
-//! half-valid [`Task`].
+//! Domain values to DynamoDB items and back, on the SDK's item type. The layout itself (the item structs, the
+//! domain's parsers on the way back) is `dynamo_items`, shared with the local stream and stream consumers; this
+//! module puts it in the SDK's terms and gives its failures the store's meaning: an item the domain refuses is a
+//! [`CorruptItem`] naming its table and key, carried inside [`StoreError::Unavailable`].
 
-use super::schema;
 use aws_sdk_dynamodb::types::AttributeValue;
-use domain::{
-    Description, DisplayName, Email, Profile, Status, StoreError, Task, TaskId, Timestamp, Title, UserId, Version,
-};
-use serde::{Deserialize, Serialize};
+use domain::{Profile, StoreError, Task, Timestamp};
+use dynamo_items::{Direction, ItemError};
 use std::collections::HashMap;
 use std::error::Error as StdError;
 
@@ -36,38 +32,17 @@ pub struct CorruptItem {
 pub struct EncodeFailed {
     pub what: &'static str,
     #[source]
-    pub source: serde_dynamo::Error,
+    pub source: Source,
 }
 
-/// A task as stored. Field names are attribute names.
-#[derive(Debug, Serialize, Deserialize)]
-struct TaskItem {
-    owner: String,
-    id: String,
-    title: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    description: Option<String>,
-    status: String,
-    #[serde(with = "time::serde::rfc3339")]
-    created_at: Timestamp,
-    #[serde(with = "time::serde::rfc3339")]
-    updated_at: Timestamp,
-    version: u64,
-    owner_status: String,
-}
-
-/// A profile as stored. Field names are attribute names.
-#[derive(Debug, Serialize, Deserialize)]
-struct ProfileItem {
-    user_id: String,
-    display_name: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    email: Option<String>,
-    #[serde(with = "time::serde::rfc3339")]
-    created_at: Timestamp,
-    #[serde(with = "time::serde::rfc3339")]
-    updated_at: Timestamp,
-    version: u64,
+/// What an [`ItemError`] means to a store on `table`.
+fn store_error(table: &str, e: ItemError) -> StoreError {
+    match e.direction {
+        Direction::Read => {
+            StoreError::unavailable(CorruptItem { table: table.to_owned(), key: e.key, what: e.what, source: e.source })
+        }
+        Direction::Write => StoreError::unavailable(EncodeFailed { what: e.what, source: e.source }),
+    }
 }
 
 /// The item `task` is stored as (what PutItem writes), for batch loads and tests that write items directly.
@@ -81,94 +56,26 @@ pub fn profile_item(profile: &Profile) -> Result<HashMap<String, AttributeValue>
 }
 
 pub(crate) fn task_to_item(task: &Task) -> Result<Item, StoreError> {
-    let item = TaskItem {
-        owner: task.owner.as_str().to_owned(),
-        id: task.id.to_string(),
-        title: task.title.as_str().to_owned(),
-        description: task.description.as_ref().map(|d| d.as_str().to_owned()),
-        status: task.status.as_str().to_owned(),
-        created_at: task.created_at,
-        updated_at: task.updated_at,
-        version: task.version.0,
-        owner_status: schema::owner_status(&task.owner, task.status),
-    };
-    serde_dynamo::aws_sdk_dynamodb_1::to_item(item)
-        .map_err(|source| StoreError::unavailable(EncodeFailed { what: "task", source }))
+    dynamo_items::task_to_item(task).map_err(|e| store_error("", e))
 }
 
 pub(crate) fn task_from_item(table: &str, item: Item) -> Result<Task, StoreError> {
-    let key = describe_key(&item, &[schema::TASK_OWNER, schema::TASK_ID]);
-    let corrupt = |source: Source| {
-        StoreError::unavailable(CorruptItem { table: table.to_owned(), key: key.clone(), what: "task", source })
-    };
-    let raw: TaskItem = serde_dynamo::aws_sdk_dynamodb_1::from_item(item).map_err(|e| corrupt(Box::new(e)))?;
-    let parse = || -> Result<Task, Source> {
-        let owner = UserId::parse(&raw.owner)?;
-        let status = Status::parse(&raw.status)?;
-        let expected_owner_status = schema::owner_status(&owner, status);
-        if raw.owner_status != expected_owner_status {
-            // The index would file this task under the wrong status; better to say so than to list it wrongly.
-            return Err(format!(
-                "`{}` is `{}` but owner and status make `{expected_owner_status}`",
-                schema::TASK_OWNER_STATUS,
-                raw.owner_status
-            )
-            .into());
-        }
-        Ok(Task {
-            owner,
-            id: TaskId::parse(&raw.id)?,
-            title: Title::parse(&raw.title)?,
-            description: raw.description.as_deref().map(Description::parse).transpose()?,
-            status,
-            created_at: raw.created_at,
-            updated_at: raw.updated_at,
-            version: Version(raw.version),
-        })
-    };
-    parse().map_err(corrupt)
+    dynamo_items::task_from_item(item).map_err(|e| store_error(table, e))
 }
 
 pub(crate) fn profile_to_item(profile: &Profile) -> Result<Item, StoreError> {
-    let item = ProfileItem {
-        user_id: profile.user_id.as_str().to_owned(),
-        display_name: profile.display_name.as_str().to_owned(),
-        email: profile.email.as_ref().map(|e| e.as_str().to_owned()),
-        created_at: profile.created_at,
-        updated_at: profile.updated_at,
-        version: profile.version,
-    };
-    serde_dynamo::aws_sdk_dynamodb_1::to_item(item)
-        .map_err(|source| StoreError::unavailable(EncodeFailed { what: "profile", source }))
+    dynamo_items::profile_to_item(profile).map_err(|e| store_error("", e))
 }
 
 pub(crate) fn profile_from_item(table: &str, item: Item) -> Result<Profile, StoreError> {
-    let key = describe_key(&item, &[schema::USER_ID]);
-    let corrupt = |source: Source| {
-        StoreError::unavailable(CorruptItem { table: table.to_owned(), key: key.clone(), what: "profile", source })
-    };
-    let raw: ProfileItem = serde_dynamo::aws_sdk_dynamodb_1::from_item(item).map_err(|e| corrupt(Box::new(e)))?;
-    let parse = || -> Result<Profile, Source> {
-        Ok(Profile {
-            user_id: UserId::parse(&raw.user_id)?,
-            display_name: DisplayName::parse(&raw.display_name)?,
-            email: raw.email.as_deref().map(Email::parse).transpose()?,
-            created_at: raw.created_at,
-            updated_at: raw.updated_at,
-            version: raw.version,
-        })
-    };
-    parse().map_err(corrupt)
+    dynamo_items::profile_from_item(item).map_err(|e| store_error(table, e))
 }
 
 /// A timestamp as an attribute value, formatted exactly as the item structs format it (`time`'s RFC 3339).
 pub(crate) fn timestamp(ts: Timestamp) -> Result<AttributeValue, StoreError> {
-    serde_dynamo::aws_sdk_dynamodb_1::to_attribute_value(Rfc3339(ts))
-        .map_err(|source| StoreError::unavailable(EncodeFailed { what: "timestamp", source }))
+    dynamo_items::timestamp_value(ts)
+        .map_err(|e| StoreError::unavailable(EncodeFailed { what: "timestamp", source: Box::new(e) }))
 }
-
-#[derive(Serialize)]
-struct Rfc3339(#[serde(with = "time::serde::rfc3339")] Timestamp);
 
 pub(crate) fn string(s: impl Into<String>) -> AttributeValue {
     AttributeValue::S(s.into())
@@ -216,6 +123,8 @@ fn describe_key(item: &Item, names: &[&str]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::dynamo::schema;
+    use domain::{Description, DisplayName, Email, Status, TaskId, Title, UserId, Version};
     use std::collections::BTreeSet;
 
     fn full_task() -> Task {

@@ -2,19 +2,28 @@
 //! on the users table, and [`DynamoStore`] holding both for code that wants every port in one value (the store
 //! contract tests). A Lambda function takes the one table its IAM policy grants.
 //!
-//! - [`schema`]: key, index and attribute names (fixed: `template.yaml` declares the same tables).
-//! - `item`: domain values to items and back through serde_dynamo; corrupt items become [`CorruptItem`].
+//! - [`schema`]: key, index and attribute names (fixed: `template.yaml` declares the same tables), from
+//!   `dynamo_items`, which also lays out the items.
+//! - `item`: domain values to the SDK's items and back through `dynamo_items`; corrupt items become [`CorruptItem`].
 //! - `tasks`, `profiles`: the ports, one request per call (list may add one per 1 MB of response).
 //! - `error`: SDK errors by meaning; the causes carried inside `StoreError::Unavailable`.
+//! - [`activity`], [`idempotency`]: [`DynamoActivity`] (a task's activity log, keyed by owner and task, sorted by the
+//!   change's position) and [`DynamoIdempotency`] (claims of side effects done once, with a TTL), each with its
+//!   table's attribute names.
 
+pub mod activity;
 mod error;
+pub mod idempotency;
 mod item;
 mod profiles;
-pub mod schema;
 mod tasks;
 mod update;
 
+pub use dynamo_items::schema;
+
+pub use activity::DynamoActivity;
 pub use error::{CallFailed, UnexplainedConditionFailure};
+pub use idempotency::DynamoIdempotency;
 pub use item::{CorruptItem, EncodeFailed, profile_item, task_item};
 pub use profiles::DynamoProfiles;
 pub use tasks::{DynamoTasks, ListCost};

@@ -1,9 +1,10 @@
-//! The S3, SQS and SES adapters against `moto_server` over HTTP: each port's round trip, the errors it maps by
+//! The S3, SQS, SES and EventBridge adapters against `moto_server` over HTTP: each port's round trip, the errors it maps by
 //! meaning, and, for presigned requests, a plain HTTP client doing what a browser would.
 //!
 //! One moto per test binary ([`MotoServer::shared`]); each test makes its own clients (its own tokio runtime) and
 //! its own bucket, queue or sender, so tests run concurrently without seeing each other's data.
 
+mod events;
 mod mail;
 mod messages;
 mod objects;

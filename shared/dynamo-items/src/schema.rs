@@ -1,7 +1,7 @@
 //! The tables' shape, as `template.yaml` declares it: key names, the `ByStatus` index and every attribute name.
-//! Everything that names an attribute (the item structs in `item`, update and condition expressions, the
-//! `moto` harness that creates tables) uses these constants, so a write and the query that reads it back
-//! cannot disagree on a spelling.
+//! Everything that names an attribute (the item structs of this crate, the AWS adapter's update and condition
+//! expressions, the `moto` harness that creates tables, stream consumers reading images) uses these constants, so
+//! a write and the code that reads it back cannot disagree on a spelling.
 
 /// Tasks table, partition key (S): the owner's user id.
 pub const TASK_OWNER: &str = "owner";
