@@ -2,6 +2,7 @@
 //! others it needs as core traits. One `Stack` serves the endpoint, `local invoke`, Step Functions tasks and S3
 //! triggers alike, so every path into a function goes through the one [`Lambda`].
 
+use crate::adapters::StoreStream;
 use crate::registry::{self, Adapters, BuildError};
 use local_adapters::LocalStore;
 use local_adapters::stream::ViewType;
@@ -23,6 +24,9 @@ use std::{
     sync::{Arc, Mutex, OnceLock, Weak},
     time::Duration,
 };
+
+/// How often stream records past their retention are deleted.
+const STREAM_TRIM_INTERVAL: Duration = Duration::from_secs(600);
 
 #[derive(Debug, Clone)]
 pub struct StackConfig {
@@ -140,7 +144,7 @@ pub struct Stack {
     /// The functions' event-source mappings (DynamoDB streams).
     mappings: StreamMappings,
     /// The tables' streams (DynamoDB Streams), read by the mappings.
-    streams: Vec<Arc<dyn StreamSource>>,
+    streams: Vec<Arc<StoreStream>>,
     /// Stops the mappings' pollers when the stack is dropped; set by [`Stack::load`] (one-shot commands run none).
     mapping_tasks: Mutex<Option<StreamMappingsGuard>>,
     /// `http://host:port` once the server listens: where presigned URLs point.
@@ -163,6 +167,19 @@ impl Stack {
             tracing::info!(queued, "running asynchronous invocations the previous process left queued");
         }
         *stack.mapping_tasks.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = Some(stack.mappings.start());
+        // Trim the streams now and then, for as long as the stack lives.
+        let weak = Arc::downgrade(&stack);
+        tokio::spawn(async move {
+            let mut every = tokio::time::interval(STREAM_TRIM_INTERVAL);
+            loop {
+                every.tick().await;
+                let Some(stack) = weak.upgrade() else { return };
+                let trimmed = stack.trim_streams().await;
+                if trimmed > 0 {
+                    tracing::debug!(trimmed, "stream records past their retention deleted");
+                }
+            }
+        });
         let deliveries = stack.events.recover()?;
         if deliveries > 0 {
             tracing::info!(deliveries, "delivering the events the previous process left pending");
@@ -181,7 +198,7 @@ impl Stack {
         let store = LocalStore::open(&config.data_dir.join("store.sqlite3"))?;
         // DynamoDB Streams: each table with a StreamSpecification gets its stream in the store (written in the same
         // transaction as the change), and the template learns its label, so `!GetAtt T.StreamArn` names it.
-        let mut streams: Vec<Arc<dyn StreamSource>> = Vec::new();
+        let mut streams: Vec<Arc<StoreStream>> = Vec::new();
         for t in template.stream_tables()? {
             let arn = identity.table_arn(&t.table).to_string();
             let view = ViewType::parse(&t.view_type).ok_or_else(|| {
@@ -192,7 +209,7 @@ impl Stack {
             })?;
             let stream = store.enable_stream(&t.table, &arn, view)?;
             template.set_stream_label(&t.logical_id, stream.label());
-            streams.push(Arc::new(crate::adapters::StoreStream(stream)) as Arc<dyn StreamSource>);
+            streams.push(Arc::new(StoreStream(stream)));
         }
         let ses = local_ses::Ses::open(&config.data_dir, &template, identity.clone())?;
         let events_handle = crate::adapters::LocalEvents::default();
@@ -234,7 +251,7 @@ impl Stack {
             data_dir: &config.data_dir,
             template: &template,
             functions: &decls,
-            sources: streams.clone(),
+            sources: streams.iter().map(|s| s.clone() as Arc<dyn StreamSource>).collect(),
             invoker,
             sender: sqs.clone(),
             retry_delay: config.async_retry_delay,
@@ -342,8 +359,30 @@ impl Stack {
     }
 
     /// The tables' streams, by ARN.
-    pub fn stream(&self, arn: &str) -> Option<&Arc<dyn StreamSource>> {
+    pub fn stream(&self, arn: &str) -> Option<&Arc<StoreStream>> {
         self.streams.iter().find(|s| s.arn() == arn)
+    }
+
+    /// Deletes stream records past DynamoDB Streams' 24-hour retention that every mapping reading the stream has
+    /// passed (a mapping that is behind keeps its records: locally nothing is lost to retention). Returns how many.
+    pub async fn trim_streams(&self) -> usize {
+        let positions = self.mappings.positions();
+        let mut trimmed = 0;
+        for stream in &self.streams {
+            let readers: Vec<_> = positions.iter().filter(|p| p.stream == stream.arn()).collect();
+            let passed_by_all = if readers.is_empty() {
+                stream.latest().ok().flatten()
+            } else if readers.iter().any(|p| p.checkpoint.is_none()) {
+                continue;
+            } else {
+                readers.iter().filter_map(|p| p.checkpoint).min()
+            };
+            match stream.0.trim(passed_by_all).await {
+                Ok(n) => trimmed += n,
+                Err(e) => tracing::warn!(stream = stream.arn(), error = %e, "could not trim the stream"),
+            }
+        }
+        trimmed
     }
 
     /// Whether every change written so far has gone all the way through the event pipelines: each mapping has

@@ -117,7 +117,7 @@ async fn marking_a_task_done_emails_its_owner_once_even_when_the_stream_record_o
         .clone();
     let stream_arn = app.stack.template().string(&arn, "Stream").unwrap();
     let stream = app.stack.stream(&stream_arn).expect("the tasks table's stream");
-    let records = stream.read(None, 100).await.unwrap();
+    let records = local::local_core::invoke::StreamSource::read(&**stream, None, 100).await.unwrap();
     let modify = records
         .iter()
         .find(|r| r.record["eventName"] == "MODIFY" && r.record["dynamodb"]["NewImage"]["status"]["S"] == "done")
