@@ -11,7 +11,10 @@
 //! connection), a connection with no request in flight on which no byte moves either way for
 //! [`Limits::idle_timeout`] is closed (a client that stopped reading its response), and at most
 //! [`Limits::max_connections`] are served at once: over that, a new connection gets a `503` and is closed, and the
-//! log says the limit was reached.
+//! log says the limit was reached. A request body is read under the idle limit too ([`StallGuard`]): a client that
+//! sends its headers and part of a body and then nothing more gets its body read failed after
+//! [`Limits::idle_timeout`] without a byte, so the handler answers (a 4xx) and the connection is freed, where it
+//! would otherwise wait for the rest for ever.
 
 use crate::stack::Stack;
 use axum::{
@@ -163,7 +166,8 @@ async fn serve_connection(
     let activity = Arc::new(Activity::new());
     let io = TokioIo::new(Watched { inner: stream, activity: activity.clone() });
     let busy = activity.clone();
-    let service = hyper::service::service_fn(move |mut req: hyper::Request<hyper::body::Incoming>| {
+    let service = hyper::service::service_fn(move |req: hyper::Request<hyper::body::Incoming>| {
+        let mut req = req.map(|body| Body::new(StallGuard::new(body, limits.idle_timeout)));
         // What handlers read with `ConnectInfo<SocketAddr>`, as axum's own `serve` provides it.
         req.extensions_mut().insert(ConnectInfo(peer));
         let in_flight = InFlight::new(&busy);
@@ -196,6 +200,66 @@ async fn serve_connection(
                 return;
             }
         }
+    }
+}
+
+/// A request body that fails, instead of waiting for ever, when no part of it arrives for `limit`.
+///
+/// Written here because the crates that have one (tower-http's `RequestBodyTimeout`) bound the whole body, which
+/// would cut off a large upload that is simply slow; this one only fires on silence between frames.
+struct StallGuard<B> {
+    inner: B,
+    limit: Duration,
+    /// Armed while a frame is awaited; reset when one arrives.
+    timer: Option<Pin<Box<tokio::time::Sleep>>>,
+}
+
+impl<B> StallGuard<B> {
+    fn new(inner: B, limit: Duration) -> Self {
+        Self { inner, limit, timer: None }
+    }
+}
+
+/// The error a stalled body ends with.
+#[derive(Debug, thiserror::Error)]
+#[error("the client sent no part of the request body for {0:?}")]
+struct BodyStalled(Duration);
+
+impl<B> http_body::Body for StallGuard<B>
+where
+    B: http_body::Body<Data = bytes::Bytes> + Unpin,
+    B::Error: Into<axum::BoxError>,
+{
+    type Data = bytes::Bytes;
+    type Error = axum::BoxError;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<http_body::Frame<Self::Data>, Self::Error>>> {
+        let this = &mut *self;
+        match Pin::new(&mut this.inner).poll_frame(cx) {
+            Poll::Ready(frame) => {
+                this.timer = None;
+                Poll::Ready(frame.map(|f| f.map_err(Into::into)))
+            }
+            Poll::Pending => {
+                let limit = this.limit;
+                let timer = this.timer.get_or_insert_with(|| Box::pin(tokio::time::sleep(limit)));
+                match timer.as_mut().poll(cx) {
+                    Poll::Ready(()) => Poll::Ready(Some(Err(Box::new(BodyStalled(limit))))),
+                    Poll::Pending => Poll::Pending,
+                }
+            }
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> http_body::SizeHint {
+        self.inner.size_hint()
     }
 }
 

@@ -39,6 +39,7 @@ struct Endpoint {
     addr: std::net::SocketAddr,
     stop: Option<oneshot::Sender<()>>,
     server: tokio::task::JoinHandle<std::io::Result<()>>,
+    stack: Arc<Stack>,
     _data: tempfile::TempDir,
 }
 
@@ -49,10 +50,10 @@ impl Endpoint {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let (stop, stopped) = oneshot::channel();
-        let server = tokio::spawn(local::server::run_with_limits(listener, stack, limits, async {
+        let server = tokio::spawn(local::server::run_with_limits(listener, stack.clone(), limits, async {
             let _ = stopped.await;
         }));
-        Self { addr, stop: Some(stop), server, _data: data }
+        Self { addr, stop: Some(stop), server, stack, _data: data }
     }
 
     /// One unauthenticated `GET /tasks` on a new connection: the HTTP status line the endpoint answers with.
@@ -132,5 +133,28 @@ async fn over_the_connection_cap_a_new_connection_gets_a_503_and_the_log_says_so
     assert!(status.starts_with("HTTP/1.1 401"), "served again once a slot frees: {status}");
     assert!(log.text().contains("below the connection limit again"), "{}", log.text());
     drop(_second);
+    endpoint.stop().await;
+}
+
+#[tokio::test]
+async fn a_request_whose_body_stalls_is_answered_and_its_connection_freed_after_the_idle_limit() {
+    let limits = Limits { header_read_timeout: LONG, idle_timeout: Duration::from_millis(300), max_connections: 16 };
+    let endpoint = Endpoint::start(limits).await;
+    let mut stalled = TcpStream::connect(endpoint.addr).await.unwrap();
+    // An authenticated request whose headers promise 100 bytes of body; 10 come, then nothing.
+    let token = endpoint.stack.idp().unwrap().issue("ada", None, time::Duration::hours(1));
+    let head = format!(
+        "POST /tasks HTTP/1.1\r\nhost: localhost\r\nauthorization: Bearer {token}\r\n\
+         content-type: application/json\r\ncontent-length: 100\r\n\r\n{{\"title\":"
+    );
+    stalled.write_all(head.as_bytes()).await.unwrap();
+    let started = Instant::now();
+    let mut answer = Vec::new();
+    let read = tokio::time::timeout(Duration::from_secs(5), stalled.read_to_end(&mut answer)).await;
+    assert!(read.is_ok(), "the connection is closed, not held for ever");
+    assert!(started.elapsed() >= Duration::from_millis(250), "not before the limit: {:?}", started.elapsed());
+    let status = String::from_utf8_lossy(&answer).lines().next().unwrap_or_default().to_owned();
+    assert!(status.is_empty() || status.contains(" 4"), "a 4xx or a plain close, never a 5xx: {status}");
+    assert!(endpoint.get().await.starts_with("HTTP/1.1 401"), "others are served");
     endpoint.stop().await;
 }
