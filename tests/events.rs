@@ -84,11 +84,27 @@ const EXPECTED: &[(&str, &str, Expect)] = &[
     ("get-task-activity", "limit-too-large", Http(400)),
     ("get-task-activity", "forged-next", Http(400)),
     ("get-task-activity", "no-claims", Http(401)),
+    ("request-photo-upload", "valid-jpeg", Http(200)),
+    ("request-photo-upload", "too-large", Http(422)),
+    ("request-photo-upload", "wrong-type", Http(422)),
+    ("request-photo-upload", "malformed-json", Http(400)),
+    ("request-photo-upload", "no-claims", Http(401)),
+    ("resize-photo", "photo-upload", Gives(r#"{"outcomes": ["no_profile"]}"#)),
+    ("resize-photo", "bomb-upload", Gives(r#"{"outcomes": ["no_profile"]}"#)),
+    ("resize-photo", "bad-shape-upload", Gives(r#"{"outcomes": ["ignored"]}"#)),
+    ("resize-photo", "rendition-key", Gives(r#"{"outcomes": ["ignored"]}"#)),
+    ("record-photo", "rendition-created", Gives(r#"{"outcomes": ["incomplete"]}"#)),
+    ("record-photo", "bad-shape-rendition", Gives(r#"{"outcomes": ["ignored"]}"#)),
+    ("record-photo", "upload-key", Gives(r#"{"outcomes": ["ignored"]}"#)),
+    ("notify-photo-processed", "photo-processed", Gives(r#"{"outcome": "skipped", "reason": "no_profile"}"#)),
+    ("notify-photo-processed", "not-a-photo-event", Gives(r#"{"outcome": "skipped", "reason": "not_a_photo_event"}"#)),
 ];
 
 async fn fresh_stack() -> (std::sync::Arc<Stack>, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
     let stack = Stack::load(StackConfig::new(repo_root().join("template.yaml"), dir.path())).unwrap();
+    // Where presigned URLs point (POST /me/photo answers one); nothing needs to listen there for these events.
+    stack.set_listening(([127, 0, 0, 1], 3000).into());
     let table = &stack.lambda().function("CreateTaskFunction").unwrap().decl.env["TASKS_TABLE"];
     let at = time::OffsetDateTime::now_utc().replace_nanosecond(0).unwrap();
     let task = Task {

@@ -8,8 +8,11 @@ use domain::{
     bus::{BusEvent, EntryFailure, EntryOutcome, EventBusName, EventId, batches},
     mail::{RawMail, SimpleMail},
     message::{Message, MessageId, QueueUrl},
-    object::{BucketName, ContentType, ETag, Expiry, NewObject, Object, ObjectKey, PresignedMethod, PresignedRequest},
-    ports::{EventPut, MailSend, MessageSend, ObjectDelete, ObjectGet, ObjectPresign, ObjectPut},
+    object::{
+        BucketName, ContentType, ETag, Expiry, NewObject, Object, ObjectInfo, ObjectKey, PresignedMethod,
+        PresignedRequest,
+    },
+    ports::{EventPut, MailSend, MessageSend, ObjectDelete, ObjectGet, ObjectHead, ObjectPresign, ObjectPut},
 };
 use local_adapters::stream::TableStream;
 use local_core::{
@@ -44,16 +47,28 @@ fn service_error<E: AwsError + Send + Sync + 'static>(e: E) -> ServiceError {
 
 /// The object ports on the local S3. Presigned URLs point at the stack's endpoint (known once it listens) and are
 /// signed with the stack's credentials, so the local S3 checks them exactly as it checks an SDK's.
+///
+/// The S3 service is set once the stack has built it: S3 notifies functions, so it is built after them, and the
+/// functions that use objects get this handle when they are built. (Strong: S3 holds Lambda only weakly.)
 #[derive(Clone)]
 pub struct LocalObjects {
-    pub s3: Arc<S3>,
+    pub s3: Arc<OnceLock<Arc<S3>>>,
     /// `http://host:port`, set when the server starts listening.
     pub endpoint: Arc<OnceLock<String>>,
     pub credentials: Credentials,
     pub region: String,
 }
 
+/// An object call before the stack finished starting.
+#[derive(Debug, thiserror::Error)]
+#[error("the local S3 is not running yet")]
+struct S3NotStarted;
+
 impl LocalObjects {
+    fn s3(&self) -> Result<&Arc<S3>, ServiceError> {
+        self.s3.get().ok_or_else(|| ServiceError::Unavailable(Box::new(S3NotStarted)))
+    }
+
     fn presign(
         &self,
         method: PresignedMethod,
@@ -92,7 +107,7 @@ impl LocalObjects {
 
 impl ObjectGet for LocalObjects {
     async fn get_object(&self, bucket: &BucketName, key: &ObjectKey) -> Result<Option<Object>, ServiceError> {
-        match self.s3.get_object(bucket.as_str(), key.as_str()).await {
+        match self.s3()?.get_object(bucket.as_str(), key.as_str()).await {
             Ok(o) => Ok(Some(Object {
                 content_type: o.info.attributes.content_type.as_deref().and_then(|c| ContentType::parse(c).ok()),
                 metadata: o.info.attributes.metadata.clone(),
@@ -108,7 +123,7 @@ impl ObjectGet for LocalObjects {
 impl ObjectPut for LocalObjects {
     async fn put_object(&self, bucket: &BucketName, key: &ObjectKey, object: NewObject) -> Result<ETag, ServiceError> {
         let info = self
-            .s3
+            .s3()?
             .put_object(
                 bucket.as_str(),
                 key.as_str(),
@@ -124,7 +139,22 @@ impl ObjectPut for LocalObjects {
 
 impl ObjectDelete for LocalObjects {
     async fn delete_object(&self, bucket: &BucketName, key: &ObjectKey) -> Result<(), ServiceError> {
-        self.s3.delete_object(bucket.as_str(), key.as_str()).await.map(drop).map_err(service_error)
+        self.s3()?.delete_object(bucket.as_str(), key.as_str()).await.map(drop).map_err(service_error)
+    }
+}
+
+impl ObjectHead for LocalObjects {
+    async fn head_object(&self, bucket: &BucketName, key: &ObjectKey) -> Result<Option<ObjectInfo>, ServiceError> {
+        match self.s3()?.head_object(bucket.as_str(), key.as_str()).await {
+            Ok(info) => Ok(Some(ObjectInfo {
+                size: info.size,
+                content_type: info.attributes.content_type.as_deref().and_then(|c| ContentType::parse(c).ok()),
+                metadata: info.attributes.metadata.clone(),
+                etag: ETag::new(format!("\"{}\"", info.etag)),
+            })),
+            Err(S3Error::NoSuchKey(_)) => Ok(None),
+            Err(e) => Err(service_error(e)),
+        }
     }
 }
 

@@ -2,7 +2,7 @@
 //! `local states validate|run` checks and runs a state machine definition on its own (no template, Task states
 //! mocked); `local executions start|list|describe|history` drive the running stack's executions through its Step
 //! Functions API, as `aws stepfunctions --endpoint-url` would; `local events test-pattern|put` mirror EventBridge's
-//! TestEventPattern (offline) and PutEvents (on the running stack).
+//! TestEventPattern (offline) and PutEvents (on the running stack); `local photos render` is the photo resizer alone.
 
 use clap::{Parser, Subcommand};
 use local::{
@@ -93,6 +93,22 @@ enum Command {
     /// EventBridge: test an event pattern, put an event on a bus of the running stack.
     #[command(subcommand)]
     Events(EventsCommand),
+    /// The photo pipeline's resizer on its own.
+    #[command(subcommand)]
+    Photos(PhotosCommand),
+}
+
+#[derive(Subcommand)]
+enum PhotosCommand {
+    /// Render a photo (JPEG, PNG or WebP) as `resize-photo` does — the renditions of the template's `RENDITIONS`
+    /// (thumbnail 200, medium 800, large 1600 px) — into `<dir>/<name>.jpg`, and print
+    /// `{"renditions": [{"name", "width", "height", "bytes"}, …]}`. A corrupt, unsupported or oversized photo
+    /// (a decompression bomb) prints the reason on stderr and exits 2.
+    Render {
+        file: PathBuf,
+        #[arg(long)]
+        out: PathBuf,
+    },
 }
 
 #[derive(Subcommand)]
@@ -296,6 +312,31 @@ async fn run(mut cli: Cli) -> Result<ExitCode, Box<dyn std::error::Error>> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Events(command) => events_command(&config, &cli, command).await,
+        Command::Photos(PhotosCommand::Render { file, out }) => {
+            // The renditions `resize-photo` makes, from the template; its defaults when the template has none.
+            let renditions = load_template(&config)
+                .ok()
+                .and_then(|t| FunctionDecl::read_all(&t).ok())
+                .and_then(|fs| fs.into_iter().find(|f| f.binary == "resize-photo"))
+                .and_then(|f| f.env.get("RENDITIONS").cloned())
+                .unwrap_or_else(|| "thumbnail:200,medium:800,large:1600".to_owned());
+            let specs = domain::photo::RenditionSpecs::parse(&renditions)
+                .map_err(|e| format!("RENDITIONS `{renditions}`: {e}"))?
+                .as_slice()
+                .iter()
+                .map(|s| photo::RenditionSpec::new(s.name.as_str(), s.long_edge))
+                .collect::<Vec<_>>();
+            match photo::render_file(&file, &out, &specs, &photo::Limits::default()) {
+                Ok(renditions) => {
+                    print_json(&serde_json::json!({ "renditions": renditions }))?;
+                    Ok(ExitCode::SUCCESS)
+                }
+                Err(e) => {
+                    eprintln!("{}: {e}", file.display());
+                    Ok(ExitCode::from(e.exit_code() as u8))
+                }
+            }
+        }
         Command::Outbox(command) => {
             let outbox = local::local_ses::Outbox::open(&config.data_dir)?;
             match command {

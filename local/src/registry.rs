@@ -5,7 +5,7 @@
 //! secret or a new variable in the template reaches the function locally exactly as it will on AWS.
 
 use apigw::{HttpEvent, HttpResponse};
-use aws_lambda_events::event::eventbridge::EventBridgeEvent;
+use aws_lambda_events::event::{eventbridge::EventBridgeEvent, s3::S3Event};
 use local_adapters::LocalStore;
 use local_core::BoxFuture;
 use local_lambda::{Env, EnvError, FunctionError, Handler};
@@ -20,6 +20,8 @@ pub struct Adapters {
     pub events: crate::adapters::LocalEvents,
     /// The local SES.
     pub mail: crate::adapters::LocalMail,
+    /// The local S3 (set once the stack has built it).
+    pub objects: crate::adapters::LocalObjects,
 }
 
 /// Why a function's handler cannot be built; start-up fails with it.
@@ -149,6 +151,24 @@ fn activity(env: &Env<'_>, s: &Adapters) -> Result<local_adapters::SqliteActivit
     s.store.activity(env.require("ACTIVITY_TABLE")?).map_err(store_error(env))
 }
 
+fn uploads_bucket(env: &Env<'_>) -> Result<domain::object::BucketName, BuildError> {
+    domain::object::BucketName::parse(env.require("UPLOADS_BUCKET")?)
+        .map_err(|e| env.invalid("UPLOADS_BUCKET", e).into())
+}
+
+fn renditions(env: &Env<'_>) -> Result<domain::photo::RenditionSpecs, BuildError> {
+    domain::photo::RenditionSpecs::parse(env.require("RENDITIONS")?).map_err(|e| env.invalid("RENDITIONS", e).into())
+}
+
+fn sender(env: &Env<'_>) -> Result<domain::mail::MailAddress, BuildError> {
+    domain::mail::MailAddress::parse(env.require("SENDER_EMAIL")?).map_err(|e| env.invalid("SENDER_EMAIL", e).into())
+}
+
+/// A function error from an event function's `(errorType, errorMessage)`.
+fn named((error_type, message): (&'static str, String)) -> FunctionError {
+    FunctionError::new(error_type, message)
+}
+
 fn event_bus(env: &Env<'_>) -> Result<domain::bus::EventBusName, BuildError> {
     domain::bus::EventBusName::parse(env.require("EVENT_BUS_NAME")?)
         .map_err(|e| env.invalid("EVENT_BUS_NAME", e).into())
@@ -204,7 +224,14 @@ pub static BINARIES: &[Binary] = &[
     Binary {
         name: "get-profile",
         handler: "get_profile::handle",
-        build: |env, s| Ok(http(profiles(env, s)?, |st, ev| async move { get_profile::handle(&*st, ev).await })),
+        build: |env, s| {
+            let state = get_profile::Profiles {
+                store: profiles(env, s)?,
+                objects: s.objects.clone(),
+                bucket: uploads_bucket(env)?,
+            };
+            Ok(http(state, |st, ev| async move { get_profile::handle(&*st, ev).await }))
+        },
     },
     Binary {
         name: "update-profile",
@@ -246,12 +273,11 @@ pub static BINARIES: &[Binary] = &[
         name: "notify-task-done",
         handler: "notify_task_done::handle",
         build: |env, s| {
-            let sender = env.require("SENDER_EMAIL")?;
             let notifier = notify_task_done::Notifier {
                 profiles: profiles(env, s)?,
                 claims: s.store.idempotency(env.require("IDEMPOTENCY_TABLE")?).map_err(store_error(env))?,
                 mail: s.mail.clone(),
-                sender: domain::mail::MailAddress::parse(sender).map_err(|e| env.invalid("SENDER_EMAIL", e))?,
+                sender: sender(env)?,
             };
             Ok(on_event(notifier, |st, ev: EventBridgeEvent<Value>| async move {
                 notify_task_done::handle(&*st, ev).await.map_err(|e| {
@@ -267,6 +293,66 @@ pub static BINARIES: &[Binary] = &[
         build: |env, s| {
             let state = (activity(env, s)?, tasks(env, s)?, page_key(env)?);
             Ok(http(state, |st, ev| async move { get_task_activity::handle(&st.0, &st.1, &st.2, ev).await }))
+        },
+    },
+    Binary {
+        name: "request-photo-upload",
+        handler: "request_photo_upload::handle",
+        build: |env, s| {
+            let state = request_photo_upload::Uploads {
+                profiles: profiles(env, s)?,
+                objects: s.objects.clone(),
+                bucket: uploads_bucket(env)?,
+            };
+            Ok(http(state, |st, ev| async move { request_photo_upload::handle(&*st, ev).await }))
+        },
+    },
+    Binary {
+        name: "resize-photo",
+        handler: "resize_photo::handle",
+        build: |env, s| {
+            let resizer = domain::photo::service::Resizer {
+                photos: profiles(env, s)?,
+                objects: s.objects.clone(),
+                render: resize_photo::PhotoRenderer::default(),
+                bucket: uploads_bucket(env)?,
+                specs: renditions(env)?,
+            };
+            Ok(on_event(resizer, |st, ev: S3Event| async move {
+                resize_photo::handle(&*st, ev).await.map_err(|e| named(e.into_parts()))
+            }))
+        },
+    },
+    Binary {
+        name: "record-photo",
+        handler: "record_photo::handle",
+        build: |env, s| {
+            let recorder = domain::photo::service::Recorder {
+                photos: profiles(env, s)?,
+                objects: s.objects.clone(),
+                events: s.events.clone(),
+                bus: event_bus(env)?,
+                bucket: uploads_bucket(env)?,
+                specs: renditions(env)?,
+            };
+            Ok(on_event(recorder, |st, ev: S3Event| async move {
+                record_photo::handle(&*st, ev).await.map_err(|e| named(e.into_parts()))
+            }))
+        },
+    },
+    Binary {
+        name: "notify-photo-processed",
+        handler: "notify_photo_processed::handle",
+        build: |env, s| {
+            let notifier = notify_photo_processed::Notifier {
+                profiles: profiles(env, s)?,
+                claims: s.store.idempotency(env.require("IDEMPOTENCY_TABLE")?).map_err(store_error(env))?,
+                mail: s.mail.clone(),
+                sender: sender(env)?,
+            };
+            Ok(on_event(notifier, |st, ev: EventBridgeEvent<Value>| async move {
+                notify_photo_processed::handle(&*st, ev).await.map_err(|e| named(e.into_parts()))
+            }))
         },
     },
 ];

@@ -87,7 +87,7 @@ mod tests {
         let find = |id: &str| all.iter().find(|r| r.logical_id == id).unwrap_or_else(|| panic!("{id} missing"));
         let bucket = find("UploadsBucket");
         let name = bucket.physical_id.clone().unwrap();
-        assert!(name.starts_with("local-uploadsbucket-"), "{name}");
+        assert_eq!(name, "local-uploads-123456789012");
         assert_eq!(bucket.arn.as_deref(), Some(format!("arn:aws:s3:::{name}").as_str()));
         let queue = find("DeadLetterQueue");
         let qname = queue.physical_id.clone().unwrap();

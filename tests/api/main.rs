@@ -10,6 +10,7 @@ mod executions;
 mod gateway;
 mod hardening;
 mod openapi;
+mod photo;
 mod profile;
 mod sdk_s3;
 mod sdk_ses;

@@ -4,10 +4,16 @@
 #![recursion_limit = "256"]
 
 use aws_adapters::lambda;
+use get_profile::Profiles;
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_runtime::Error> {
     lambda::init_tracing();
-    let store = lambda::profiles_from_env(&lambda::sdk_config().await)?;
-    lambda::serve(|event| get_profile::handle(&store, event)).await
+    let config = lambda::sdk_config().await;
+    let profiles = Profiles {
+        store: lambda::profiles_from_env(&config)?,
+        objects: lambda::objects_from_env(&config)?,
+        bucket: lambda::bucket_from_env(lambda::UPLOADS_BUCKET_ENV)?,
+    };
+    lambda::serve(|event| get_profile::handle(&profiles, event)).await
 }

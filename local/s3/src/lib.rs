@@ -148,6 +148,15 @@ impl S3 {
         }
     }
 
+    /// Whether notifications are queued in the outbox, not yet handed to Lambda.
+    pub async fn has_pending_notifications(&self) -> Result<bool, S3Error> {
+        let index = self.store.index.clone();
+        tokio::task::spawn_blocking(move || index.pending(1))
+            .await
+            .map_err(|e| S3Error::Io(std::io::Error::other(e)))?
+            .map(|p| !p.is_empty())
+    }
+
     pub async fn create_bucket(&self, bucket: &str) -> Result<bool, S3Error> {
         self.store.create_bucket(bucket).await
     }

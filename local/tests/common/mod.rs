@@ -21,9 +21,16 @@ pub fn repo() -> PathBuf {
 /// Starts `local up --port 0` and returns the child and its address.
 #[allow(clippy::zombie_processes, reason = "the caller owns the child: every test kills and waits for it")]
 pub fn up(data: &Path) -> (Child, String) {
+    up_with(data, &[])
+}
+
+/// [`up`] with more flags (`--async-retry-delay-seconds 1`, …).
+#[allow(clippy::zombie_processes, reason = "the caller owns the child: every test kills and waits for it")]
+pub fn up_with(data: &Path, flags: &[&str]) -> (Child, String) {
     let mut child = local()
         .args(["up", "--port", "0", "--data-dir"])
         .arg(data)
+        .args(flags)
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()

@@ -42,6 +42,13 @@ pub const S3_FORCE_PATH_STYLE_ENV: &str = "S3_FORCE_PATH_STYLE";
 /// The key that seals list page tokens (`list-tasks`).
 pub const PAGE_TOKEN_SECRET_ENV: &str = "PAGE_TOKEN_SECRET";
 
+/// The bucket photos are uploaded to and their renditions written to (`uploads/` and `renditions/`).
+pub const UPLOADS_BUCKET_ENV: &str = "UPLOADS_BUCKET";
+
+/// The renditions of every photo, `name:long edge` pairs (`thumbnail:200,medium:800,large:1600`); the resizer and
+/// the recorder must be given the same list.
+pub const RENDITIONS_ENV: &str = "RENDITIONS";
+
 /// The event bus events are put on: its name, or its ARN (`!Ref` or `!GetAtt Bus.Arn` in `template.yaml`).
 pub const EVENT_BUS_NAME_ENV: &str = "EVENT_BUS_NAME";
 
@@ -130,6 +137,27 @@ pub fn event_bus_from_env() -> Result<domain::bus::EventBusName, lambda_runtime:
             name: EVENT_BUS_NAME_ENV.to_owned(),
             value: raw.clone(),
             expected: "an event bus name (1 to 256 of A-Z a-z 0-9 . - _ /) or an event bus ARN",
+        }
+        .into()
+    })
+}
+
+/// The bucket named by environment variable `name`, refused at start-up when it is not a bucket name.
+pub fn bucket_from_env(name: &str) -> Result<domain::object::BucketName, lambda_runtime::Error> {
+    let raw = required_env(name)?;
+    domain::object::BucketName::parse(raw.trim()).map_err(|_| {
+        EnvError::Unexpected { name: name.to_owned(), value: raw.clone(), expected: "an S3 bucket name" }.into()
+    })
+}
+
+/// The renditions named by [`RENDITIONS_ENV`], refused at start-up when they do not parse.
+pub fn renditions_from_env() -> Result<domain::photo::RenditionSpecs, lambda_runtime::Error> {
+    let raw = required_env(RENDITIONS_ENV)?;
+    domain::photo::RenditionSpecs::parse(&raw).map_err(|_| {
+        EnvError::Unexpected {
+            name: RENDITIONS_ENV.to_owned(),
+            value: raw.clone(),
+            expected: "renditions as `name:long edge` pairs, comma-separated (thumbnail:200,medium:800,large:1600)",
         }
         .into()
     })

@@ -1,20 +1,20 @@
 //! The AWS side of the task platform: the domain's ports on DynamoDB, S3, SQS and SES, and what a Lambda
 //! function needs to start. Nothing here holds a rule of the domain; it stores, sends and hosts.
 //!
-//! - [`dynamo`]: [`DynamoTasks`] (tasks table), [`DynamoProfiles`] (users table) and [`DynamoStore`] (both),
-//!   implementing every port of [`domain::ports`]. [`dynamo::schema`] names the keys, the `ByStatus` index and
-//!   the attributes exactly as `template.yaml` declares them. Lists are Queries bounded by the page size, and
-//!   [`DynamoTasks::list_tasks_counted`] reports their `ScannedCount`.
-//! - [`s3`] (feature `s3`): [`S3Objects`], the object ports (get, put, delete, presigned PUT and GET), virtual-hosted or
-//!   path-style ([`S3Addressing`]) so a local endpoint works.
+//! - [`dynamo`]: [`DynamoTasks`] (tasks table), [`DynamoProfiles`] (users table, with the photo state ports) and
+//!   [`DynamoStore`] (both), implementing every port of [`domain::ports`]. [`dynamo::schema`] names the keys, the
+//!   `ByStatus` index and the attributes exactly as `template.yaml` declares them. Lists are Queries bounded by the
+//!   page size, and [`DynamoTasks::list_tasks_counted`] reports their `ScannedCount`.
+//! - [`s3`] (feature `s3`): [`S3Objects`], the object ports (get, head, put, delete, presigned PUT and GET),
+//!   virtual-hosted or path-style ([`S3Addressing`]) so a local endpoint works.
 //! - [`sqs`] (feature `sqs`): [`SqsMessages`], the message port (body and string attributes to a queue URL).
 //! - [`ses`] (feature `ses`): [`SesMail`], the mail port on SES v2 (raw MIME, or simple subject and body).
 //! - [`events`] (feature `events`): [`EventBridgeEvents`], the event port (entries to a bus, batched in order).
 //! - [`call`]: what a failed S3, SQS, SES or EventBridge call means ([`domain::ServiceError`]), its cause kept in a
 //!   [`call::CallFailed`].
 //! - [`lambda`]: JSON logs carrying each invocation's request id, the SDK configuration, and the stores from the
-//!   environment (`TASKS_TABLE`, `USERS_TABLE`, `LOG_LEVEL`, `S3_FORCE_PATH_STYLE`), all without network calls at
-//!   start-up.
+//!   environment (`TASKS_TABLE`, `USERS_TABLE`, `UPLOADS_BUCKET`, `RENDITIONS`, `LOG_LEVEL`,
+//!   `S3_FORCE_PATH_STYLE`), all without network calls at start-up.
 //! - `testing` (feature `moto`): a `moto_server` child process, a client for it and the tables of
 //!   `template.yaml`, for this crate's tests and any other crate's; `MotoServer::sdk_config` points any SDK
 //!   client (S3, SQS, SES) at it.

@@ -1,20 +1,22 @@
-//! The object ports on S3: [`S3Objects`] gets, puts and deletes objects and presigns uploads and downloads.
+//! The object ports on S3: [`S3Objects`] gets, heads, puts and deletes objects and presigns uploads and downloads.
 //! Presigning is SigV4 in the query string, computed locally from the client's credentials; the content type and
 //! length of an upload are signed headers, so S3 refuses an upload of another type or size.
 //!
-//! For `get_object` to tell a missing object (`Ok(None)`) from a denial, the function's role needs
-//! `s3:ListBucket` on the bucket as well as `s3:GetObject`; without it S3 answers `AccessDenied` for a missing key.
+//! For `get_object` and `head_object` to tell a missing object (`Ok(None)`) from a denial, the function's role
+//! needs `s3:ListBucket` on the bucket as well as `s3:GetObject`; without it S3 answers `AccessDenied` for a
+//! missing key.
 
 use crate::call::{CallFailed, Meaning, MissingInResponse, classify};
 use aws_config::SdkConfig;
 use aws_sdk_s3::Client;
 use aws_sdk_s3::operation::get_object::GetObjectError;
+use aws_sdk_s3::operation::head_object::HeadObjectError;
 use aws_sdk_s3::presigning::{PresignedRequest as SdkPresigned, PresigningConfig};
 use aws_sdk_s3::primitives::ByteStream;
 use domain::object::{
-    BucketName, ContentType, ETag, Expiry, NewObject, Object, ObjectKey, PresignedMethod, PresignedRequest,
+    BucketName, ContentType, ETag, Expiry, NewObject, Object, ObjectInfo, ObjectKey, PresignedMethod, PresignedRequest,
 };
-use domain::ports::{ObjectDelete, ObjectGet, ObjectPresign, ObjectPut};
+use domain::ports::{ObjectDelete, ObjectGet, ObjectHead, ObjectPresign, ObjectPut};
 use domain::{ServiceError, Timestamp};
 use std::error::Error as StdError;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -88,6 +90,34 @@ impl ObjectGet for S3Objects {
         let etag =
             etag.ok_or_else(|| failed("GetObject", bucket, key, Meaning::Unavailable, MissingInResponse("ETag")))?;
         Ok(Some(Object { bytes: bytes.to_vec(), content_type, metadata, etag }))
+    }
+}
+
+impl ObjectHead for S3Objects {
+    async fn head_object(&self, bucket: &BucketName, key: &ObjectKey) -> Result<Option<ObjectInfo>, ServiceError> {
+        let result = self.client.head_object().bucket(bucket.as_str()).key(key.as_str()).send().await;
+        let out = match result {
+            Ok(out) => out,
+            // A HEAD answer has no body, so S3 cannot say which is missing: a 404 is the key's (or the bucket's).
+            Err(e) if matches!(e.as_service_error(), Some(HeadObjectError::NotFound(_))) => return Ok(None),
+            Err(e) => return Err(failed("HeadObject", bucket, key, classify(&e), e)),
+        };
+        let size = out.content_length().and_then(|n| u64::try_from(n).ok()).ok_or_else(|| {
+            failed("HeadObject", bucket, key, Meaning::Unavailable, MissingInResponse("Content-Length"))
+        })?;
+        let etag = out
+            .e_tag()
+            .map(ETag::new)
+            .ok_or_else(|| failed("HeadObject", bucket, key, Meaning::Unavailable, MissingInResponse("ETag")))?;
+        Ok(Some(ObjectInfo {
+            size,
+            content_type: out.content_type().and_then(|c| ContentType::parse(c).ok()),
+            metadata: out
+                .metadata()
+                .map(|m| m.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+                .unwrap_or_default(),
+            etag,
+        }))
     }
 }
 

@@ -14,16 +14,18 @@
 //! - [`activity`], [`idempotency`], [`notify`]: what task change events feed: a task's activity log (its ports and
 //!   operations, pages as the task list's), doing a side effect once per change (claim, complete, release), and the
 //!   mail sent once when a task is done.
+//! - [`photo`]: profile photos: upload ids and keys, the renditions, the photo state a profile stores (only a newer
+//!   upload moves it on), and the pipeline's operations, from the presigned upload to the "photo ready" mail.
 //! - [`error`]: errors by meaning ([`Error`]); the HTTP layer maps them to statuses in exactly one place. Stores
 //!   report [`StoreError`]; objects, queues and mail report [`ServiceError`].
 //!
 //! Nothing here calls AWS, HTTP or SQL. Where a value must obey a service's rules (a bucket name, a queue URL, a
 //! message size), the rules are written down here, so that a value that parses is one the service accepts.
 
-pub mod bus;
 pub mod activity;
 #[cfg(feature = "contract")]
 pub mod activity_contract;
+pub mod bus;
 #[cfg(feature = "contract")]
 pub mod contract;
 pub mod error;
@@ -34,6 +36,9 @@ pub mod message;
 pub mod notify;
 pub mod object;
 pub mod page;
+pub mod photo;
+#[cfg(feature = "contract")]
+pub mod photo_contract;
 pub mod ports;
 pub mod profile;
 pub mod service;

@@ -18,10 +18,12 @@ use time::format_description::well_known::Rfc3339;
 /// The purpose part of the idempotency key of a done mail.
 pub const DONE_MAIL: &str = "task-done-mail";
 
-/// A claim lasts two minutes, well past the function's 10 s timeout; a sent mail is remembered for a week, past
-/// EventBridge's 24 h of retries and any replay of the stream's 24 h.
+/// A claim lapses 15 s after it was taken: past the function's 10 s timeout (template `Globals.Function.Timeout`),
+/// after which the attempt that took it is certainly gone — killed mid-send, its claim must not outlive Lambda's
+/// retries of the event, or the mail would never be sent. A sent mail is remembered for a week, past EventBridge's
+/// 24 h of retries and any replay of the stream's 24 h.
 pub const DONE_MAIL_POLICY: OncePolicy =
-    OncePolicy { lapse: time::Duration::minutes(2), keep: time::Duration::days(7) };
+    OncePolicy { lapse: time::Duration::seconds(15), keep: time::Duration::days(7) };
 
 /// Why no mail was sent, and none will be for this event.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

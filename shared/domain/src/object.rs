@@ -228,6 +228,18 @@ impl Object {
     }
 }
 
+/// What a store knows of an object without its bytes (a `HEAD`): enough to tell that it exists and to read what
+/// was stored with it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ObjectInfo {
+    pub size: u64,
+    /// As for [`Object::content_type`].
+    pub content_type: Option<ContentType>,
+    /// As the store returns it; for objects written through these ports, exactly the [`Metadata`] put.
+    pub metadata: BTreeMap<String, String>,
+    pub etag: ETag,
+}
+
 /// How long a presigned request stays valid: 1 second to 7 days (SigV4's limit on presigned URLs). Whole
 /// seconds, because the signature carries whole seconds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]

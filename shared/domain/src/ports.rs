@@ -13,7 +13,10 @@
 
 use crate::mail::{RawMail, SimpleMail};
 use crate::message::{Message, MessageId, QueueUrl};
-use crate::object::{BucketName, ContentType, ETag, Expiry, NewObject, Object, ObjectKey, PresignedRequest};
+use crate::object::{
+    BucketName, ContentType, ETag, Expiry, NewObject, Object, ObjectInfo, ObjectKey, PresignedRequest,
+};
+use crate::photo::{Failure, PhotoRecord, PhotoState, RenditionName, RenditionSpecs};
 use crate::{
     Profile, ProfilePatch, ServiceError, Status, StoreError, Task, TaskId, TaskPatch, Timestamp, UserId, Version,
 };
@@ -89,6 +92,61 @@ pub trait ProfileUpdate: Send + Sync {
     ) -> impl Future<Output = Result<Profile, StoreError>> + Send;
 }
 
+/// Reading a profile's photo state (`dynamodb:GetItem` on the users table).
+pub trait PhotoGet: Send + Sync {
+    /// The photo state of `user`'s profile with its revision (an empty state at revision 0 when no photo was ever
+    /// recorded); `Ok(None)` when the user has no profile. A strongly consistent read: what a write just stored.
+    fn get_photo(&self, user: &UserId) -> impl Future<Output = Result<Option<PhotoRecord>, StoreError>> + Send;
+}
+
+/// Changing a profile's photo state (`dynamodb:UpdateItem` on the users table), compare-and-set on its revision.
+pub trait PhotoUpdate: Send + Sync {
+    /// Stores `photo` as `user`'s photo state if its revision is still `expected`, and returns the new revision
+    /// (`expected + 1`). Touches nothing else of the profile, and `update_profile` touches nothing of the photo,
+    /// so `PUT /me` and the photo pipeline never overwrite each other's changes.
+    ///
+    /// [`StoreError::NotFound`] if the user has no profile (and nothing is created); [`StoreError::VersionMismatch`]
+    /// with the current revision if another write came first. Atomic: of two writers expecting the same revision,
+    /// exactly one succeeds.
+    fn update_photo(
+        &self,
+        user: &UserId,
+        photo: &PhotoState,
+        expected: u64,
+    ) -> impl Future<Output = Result<u64, StoreError>> + Send;
+}
+
+/// One rendition an [`ImageRender`] made: a JPEG of `width` × `height` pixels.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RenderedImage {
+    pub name: RenditionName,
+    pub width: u32,
+    pub height: u32,
+    pub jpeg: Vec<u8>,
+}
+
+/// Why an [`ImageRender`] made no renditions.
+#[derive(Debug, thiserror::Error)]
+pub enum RenderError {
+    /// The bytes are no image that may be rendered (unsupported, corrupt, or over a limit: a decompression bomb is
+    /// refused before it is decoded). The uploader's doing: recorded on their profile, never retried.
+    #[error("the image was refused: {}", .0.reason)]
+    Refused(Failure),
+    /// The renderer failed on its own account (a rendition list it refuses, an encoder bug). No retry helps.
+    #[error("the renderer failed")]
+    Failed(#[source] Box<dyn std::error::Error + Send + Sync + 'static>),
+}
+
+/// Turning an uploaded image into JPEG renditions (the `photo` crate; CPU only, no AWS).
+pub trait ImageRender: Send + Sync {
+    /// One [`RenderedImage`] per spec, in the specs' order.
+    fn render(
+        &self,
+        image: Vec<u8>,
+        specs: &RenditionSpecs,
+    ) -> impl Future<Output = Result<Vec<RenderedImage>, RenderError>> + Send;
+}
+
 pub trait ObjectGet: Send + Sync {
     /// The object's bytes, content type, metadata and entity tag; `Ok(None)` when there is no object at `key`.
     /// [`ServiceError::NotFound`] when the *bucket* does not exist. Reads the whole object into memory.
@@ -101,6 +159,18 @@ pub trait ObjectGet: Send + Sync {
         bucket: &BucketName,
         key: &ObjectKey,
     ) -> impl Future<Output = Result<Option<Object>, ServiceError>> + Send;
+}
+
+pub trait ObjectHead: Send + Sync {
+    /// The object's size, content type, metadata and entity tag, without its bytes; `Ok(None)` when there is no
+    /// object at `key`. Needs the same right as [`ObjectGet`] (`s3:GetObject`), and, as there, `s3:ListBucket` for
+    /// a missing object to be `None` rather than [`ServiceError::AccessDenied`]. S3 answers a `HEAD` without a
+    /// body, so a missing bucket reads as a missing object.
+    fn head_object(
+        &self,
+        bucket: &BucketName,
+        key: &ObjectKey,
+    ) -> impl Future<Output = Result<Option<ObjectInfo>, ServiceError>> + Send;
 }
 
 pub trait ObjectPut: Send + Sync {

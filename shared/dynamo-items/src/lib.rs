@@ -7,7 +7,8 @@
 //!
 //! - [`schema`]: key, index and attribute names, as `template.yaml` declares the tables.
 //! - [`task_to_item`], [`task_from_item`], [`profile_to_item`], [`profile_from_item`]: domain values to items and
-//!   back through serde_dynamo. They are generic over the item type: anything that converts from and into
+//!   back through serde_dynamo. A profile item also holds the profile's photo ([`photo_to_value`],
+//!   [`photo_from_item`]), written and read by the photo ports alone. They are generic over the item type: anything that converts from and into
 //!   [`serde_dynamo::Item`] (that type itself, or the SDK's `HashMap<String, AttributeValue>` when serde_dynamo's
 //!   SDK feature is on).
 //!
@@ -17,6 +18,7 @@
 
 pub mod schema;
 
+use domain::photo::{PhotoRecord, PhotoState};
 use domain::{Description, DisplayName, Email, Profile, Status, Task, TaskId, Timestamp, Title, UserId, Version};
 use serde::{Deserialize, Serialize};
 use serde_dynamo::AttributeValue;
@@ -74,7 +76,9 @@ struct TaskItem {
     owner_status: String,
 }
 
-/// A profile as stored. Field names are attribute names.
+/// A profile as stored. Field names are attribute names. The same item also carries the photo ([`PhotoItem`]),
+/// which this struct neither writes nor reads: an item written before photos existed reads back unchanged, and a
+/// profile's own writes can never clobber its photo.
 #[derive(Debug, Serialize, Deserialize)]
 struct ProfileItem {
     user_id: String,
@@ -86,6 +90,15 @@ struct ProfileItem {
     #[serde(with = "time::serde::rfc3339")]
     updated_at: Timestamp,
     version: u64,
+}
+
+/// The photo attributes of a profile item. Both are optional: a profile that never had a photo has neither.
+#[derive(Debug, Deserialize)]
+struct PhotoItem {
+    #[serde(default)]
+    photo: Option<PhotoState>,
+    #[serde(default)]
+    photo_revision: Option<u64>,
 }
 
 /// The item `task` is stored as: every attribute of [`schema::TASK_ATTRIBUTES`] (the description only when there
@@ -178,6 +191,30 @@ pub fn profile_from_item<I: Into<serde_dynamo::Item>>(item: I) -> Result<Profile
         })
     };
     parse().map_err(corrupt)
+}
+
+/// `state` as the value of the [`schema::USER_PHOTO`] attribute (a map).
+pub fn photo_to_value<AV: From<AttributeValue>>(state: &PhotoState) -> Result<AV, ItemError> {
+    serde_dynamo::to_attribute_value(state).map_err(|e| ItemError {
+        what: "photo",
+        key: String::new(),
+        direction: Direction::Write,
+        source: Box::new(e),
+    })
+}
+
+/// The photo a profile item holds, with its revision: an empty state at revision 0 when it has none. The item
+/// may be a whole profile item or only its key and photo attributes (a projection).
+pub fn photo_from_item<I: Into<serde_dynamo::Item>>(item: I) -> Result<PhotoRecord, ItemError> {
+    let item: serde_dynamo::Item = item.into();
+    let key = describe_key(&item, &[schema::USER_ID]);
+    let raw: PhotoItem = serde_dynamo::from_item(item).map_err(|e| ItemError {
+        what: "profile",
+        key,
+        direction: Direction::Read,
+        source: Box::new(e),
+    })?;
+    Ok(PhotoRecord { state: raw.photo.unwrap_or_default(), revision: raw.photo_revision.unwrap_or(0) })
 }
 
 /// A timestamp as an attribute value, formatted exactly as the item structs format it (`time`'s RFC 3339), for
@@ -325,6 +362,43 @@ mod tests {
         let mut item: Item = profile_to_item(&full_profile()).unwrap();
         item.insert(schema::USER_DISPLAY_NAME.to_owned(), s(""));
         assert_eq!(profile_from_item(item).unwrap_err().key, "user_id=u-1");
+    }
+
+    fn photo() -> PhotoState {
+        use domain::photo::{Failure, FailureCode, PhotoSet, RenditionName, RenditionSize, UploadId};
+        let shown = UploadId::parse("01JDQ3V5R5T4Y2E7Q9M8N6B4C2").unwrap();
+        let size = RenditionSize { width: 200, height: 150 };
+        let set = PhotoSet {
+            upload_id: shown,
+            renditions: [(RenditionName::parse("thumbnail").unwrap(), size)].into_iter().collect(),
+        };
+        let newer = UploadId::parse("01JDQ3V5R5T4Y2E7Q9M8N6B4C3").unwrap();
+        let state = PhotoState { current: Some(set), attempt: None };
+        state.begin(newer).unwrap().fail(newer, Failure::new(FailureCode::Corrupt, "truncated")).unwrap()
+    }
+
+    #[test]
+    fn a_photo_is_a_map_attribute_and_reads_back_with_its_revision() {
+        let profile = full_profile();
+        let mut item: Item = profile_to_item(&profile).unwrap();
+        assert_eq!(photo_from_item(item.clone()).unwrap(), PhotoRecord::default(), "no photo: empty, revision 0");
+        let value: AttributeValue = photo_to_value(&photo()).unwrap();
+        let AttributeValue::M(map) = &value else { panic!("{value:?}") };
+        let Some(AttributeValue::M(attempt)) = map.get("attempt") else { panic!("{map:?}") };
+        assert_eq!(attempt["status"], s("failed"));
+        item.insert(schema::USER_PHOTO.to_owned(), value);
+        item.insert(schema::USER_PHOTO_REVISION.to_owned(), AttributeValue::N("4".into()));
+        assert_eq!(photo_from_item(item.clone()).unwrap(), PhotoRecord { state: photo(), revision: 4 });
+        assert_eq!(profile_from_item(item).unwrap(), profile, "the profile reads past its photo");
+    }
+
+    #[test]
+    fn a_photo_the_domain_refuses_is_an_error_naming_the_profile() {
+        let mut item: Item = profile_to_item(&full_profile()).unwrap();
+        let bad = AttributeValue::M([("current".to_owned(), s("not a set"))].into_iter().collect());
+        item.insert(schema::USER_PHOTO.to_owned(), bad);
+        let err = photo_from_item(item).unwrap_err();
+        assert_eq!((err.key.as_str(), err.direction), ("user_id=u-1", Direction::Read));
     }
 
     #[test]

@@ -33,6 +33,13 @@ pub const USER_CREATED_AT: &str = "created_at";
 pub const USER_UPDATED_AT: &str = "updated_at";
 pub const USER_VERSION: &str = "version";
 
+/// The profile's photo state (M): `{"current": {"upload_id", "renditions": {name: {"width", "height"}}},
+/// "attempt": {"status", "upload_id", "code", "reason"}}`, as `domain::photo::PhotoState` serialises. Written only
+/// by the photo ports, never by `PutItem` of a profile nor by `PUT /me`'s update; absent until the first photo.
+pub const USER_PHOTO: &str = "photo";
+/// N: how many times [`USER_PHOTO`] was written, the photo ports' compare-and-set guard; absent counts as 0.
+pub const USER_PHOTO_REVISION: &str = "photo_revision";
+
 /// Every attribute a task item may carry.
 pub const TASK_ATTRIBUTES: [&str; 9] = [
     TASK_OWNER,
@@ -46,9 +53,13 @@ pub const TASK_ATTRIBUTES: [&str; 9] = [
     TASK_OWNER_STATUS,
 ];
 
-/// Every attribute a profile item may carry.
+/// Every attribute a profile item carries as a profile (what `PutItem` of a new profile writes); the photo ports
+/// add [`PHOTO_ATTRIBUTES`] to the same item.
 pub const USER_ATTRIBUTES: [&str; 6] =
     [USER_ID, USER_DISPLAY_NAME, USER_EMAIL, USER_CREATED_AT, USER_UPDATED_AT, USER_VERSION];
+
+/// The attributes of a profile item that hold its photo.
+pub const PHOTO_ATTRIBUTES: [&str; 2] = [USER_PHOTO, USER_PHOTO_REVISION];
 
 /// The `ByStatus` partition a task of `owner` in `status` lives in. The one place this key is spelt: writes
 /// (put, update) and the filtered query both call it.

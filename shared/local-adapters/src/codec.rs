@@ -71,6 +71,12 @@ impl<'r> Columns<'r, '_> {
             .filter(|v| *v >= 1)
             .ok_or_else(|| self.corrupt("version", format!("{raw} is not a positive version")))
     }
+
+    /// A count: a non-negative INTEGER (0 allowed, unlike a version).
+    pub(crate) fn count(&self, idx: usize, column: &'static str) -> Result<u64, StoreError> {
+        let raw = self.value(idx, column)?.as_i64().map_err(|e| self.corrupt(column, e))?;
+        u64::try_from(raw).map_err(|_| self.corrupt(column, format!("{raw} is negative")))
+    }
 }
 
 /// A timestamp as stored: RFC 3339 text. The domain truncates instants to milliseconds, so the text round-trips to

@@ -43,6 +43,8 @@ pub enum Operand {
     Path(Path),
 }
 
+/// A choice rule. A JSONata `Condition` keeps the name AWS gives its field
+/// in causes (`Choices[0]/Condition`).
 #[derive(Debug, Clone)]
 pub enum Rule {
     And(Vec<Rule>),
@@ -51,7 +53,7 @@ pub enum Rule {
     Compare { variable: Path, kind: Kind, op: CmpOp, operand: Operand },
     Matches { variable: Path, pattern: String },
     Test { variable: Path, test: TypeTest, expected: bool },
-    Condition(String),
+    Condition { expr: String, field: String },
 }
 
 /// The comparison operators, by field name.
@@ -90,7 +92,14 @@ pub fn type_test(name: &str) -> Option<TypeTest> {
     })
 }
 
+/// An RFC 3339 timestamp with a `T` between date and time: AWS parses
+/// timestamps as ISO-8601 extended offset date-times, which, unlike RFC 3339,
+/// do not allow a space there (LocalStack's AWS-recorded
+/// `test_wait_timestamp_path[NO_T]` fails "2016-12-05 21:29:29Z").
 pub fn parse_timestamp(s: &str) -> Option<OffsetDateTime> {
+    if !matches!(s.as_bytes().get(10), Some(b'T' | b't')) {
+        return None;
+    }
     OffsetDateTime::parse(s, &Rfc3339).ok()
 }
 
@@ -226,9 +235,9 @@ impl Rule {
                 };
                 Ok(is == *expected)
             }
-            Rule::Condition(expr) => {
+            Rule::Condition { expr, field } => {
                 let null = Value::Null;
-                match jsonata::eval(expr, states.unwrap_or(&null), env.vars)? {
+                match jsonata::eval(expr, field, states.unwrap_or(&null), env.vars)? {
                     Value::Bool(b) => Ok(b),
                     other => Err(ErrorInfo::query(format!(
                         "The Condition '{{% {expr} %}}' returned {other}, which is not a boolean"

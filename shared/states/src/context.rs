@@ -80,22 +80,25 @@ pub struct Env<'a> {
 }
 
 impl<'a> Env<'a> {
-    /// Resolves a path; a missing definite node is a States.Runtime error, as
-    /// on AWS ("The JSONPath … could not be found in the input").
+    /// Resolves a path read by a `…Path` field (InputPath, OutputPath,
+    /// ItemsPath, SecondsPath, …): a missing definite node is a States.Runtime
+    /// error worded as AWS words it for those fields (see [`Miss::invalid_path`]).
     pub fn resolve(&self, path: &Path) -> Result<Cow<'a, Value>, ErrorInfo> {
+        self.lookup(path).map_err(|m| m.invalid_path())
+    }
+
+    /// Resolves a path, or says why it selected nothing so that the caller
+    /// can word the error for the field that holds the path.
+    pub fn lookup<'p>(&self, path: &'p Path) -> Result<Cow<'a, Value>, Miss<'p, 'a>> {
         let root: &'a Value = match &path.root {
             Root::Input => self.input,
             Root::Context => self.context.value(),
-            Root::Variable(name) => self.vars.get(name).ok_or_else(|| {
-                ErrorInfo::runtime(format!("The variable '${name}' referenced by '{path}' is not defined"))
-            })?,
+            Root::Variable(name) => match self.vars.get(name) {
+                Some(v) => v,
+                None => return Err(Miss { path, root: None }),
+            },
         };
-        path.select_ref(root).ok_or_else(|| {
-            ErrorInfo::runtime(format!(
-                "The JSONPath '{path}' could not be found in the input '{}'",
-                root_preview(root)
-            ))
-        })
+        path.select_ref(root).ok_or(Miss { path, root: Some(root) })
     }
 
     /// Like [`Env::resolve`] but `None` for a missing node (for IsPresent).
@@ -109,15 +112,68 @@ impl<'a> Env<'a> {
     }
 }
 
-fn root_preview(v: &Value) -> String {
-    let s = v.to_string();
-    if s.len() > 200 {
-        let mut end = 200;
-        while !s.is_char_boundary(end) {
-            end -= 1;
+/// A path that selected nothing: the path, and the value it was applied to
+/// (`None` when it names a variable that is not defined). Each method words
+/// the error as AWS does for one kind of field; the texts are AWS's as seen
+/// in real executions' causes, e.g. "Invalid path '$.Payload' : No results
+/// for path: $['Payload']" (an OutputPath) and "The JSONPath
+/// '$.application.address' specified for the field 'address.$' could not be
+/// found in the input '{\"flagged\":false}'" (a Parameters field), both
+/// quoted with AWS's state prefix in public write-ups of failed executions.
+pub struct Miss<'p, 'a> {
+    path: &'p Path,
+    root: Option<&'a Value>,
+}
+
+impl Miss<'_, '_> {
+    fn undefined_variable(&self) -> Option<ErrorInfo> {
+        match (&self.path.root, self.root) {
+            (Root::Variable(name), None) => {
+                Some(ErrorInfo::runtime(format!("The variable '${name}' referenced by '{}' is not defined", self.path)))
+            }
+            _ => None,
         }
-        format!("{}…", &s[..end])
-    } else {
-        s
+    }
+
+    fn input(&self) -> String {
+        self.root.map(Value::to_string).unwrap_or_default()
+    }
+
+    /// For a `…Path` field: `Invalid path '$.a.b' : No results for path:
+    /// $['a']['b']`, the second path as AWS's JSONPath library writes it.
+    pub fn invalid_path(&self) -> ErrorInfo {
+        self.undefined_variable().unwrap_or_else(|| {
+            ErrorInfo::runtime(format!(
+                "Invalid path '{}' : No results for path: {}",
+                self.path,
+                self.path.normalized()
+            ))
+        })
+    }
+
+    /// For a field of a payload template (`"name.$"`), `ErrorPath` or
+    /// `CausePath`: "The JSONPath '$.x' specified for the field 'name.$'
+    /// could not be found in the input '{…}'".
+    pub fn for_field(&self, field: &str) -> ErrorInfo {
+        self.undefined_variable().unwrap_or_else(|| {
+            ErrorInfo::runtime(format!(
+                "The JSONPath '{}' specified for the field '{field}' could not be found in the input '{}'",
+                self.path,
+                self.input()
+            ))
+        })
+    }
+
+    /// For an argument of an intrinsic function: the text AWS puts after
+    /// "The function '…' had the following error: ".
+    pub fn argument(&self) -> String {
+        match self.undefined_variable() {
+            Some(e) => e.cause,
+            None => format!(
+                "The JsonPath argument for the field '{}' could not be found in the input '{}'",
+                self.path,
+                self.input()
+            ),
+        }
     }
 }

@@ -476,16 +476,17 @@ impl Parser {
             return None;
         }
         let mut tp = Vec::new();
-        let t = Template::compile(v, lang, &mut tp);
+        let t = Template::compile(v, lang, f, &mut tp);
         for (sub, msg) in tp {
             self.push(&format!("{loc}/{f}{sub}"), Some(st), Some(f), msg);
         }
         Some(t)
     }
 
-    /// `Assign`: an object whose keys are variable names.
-    fn assign(&mut self, obj: &Map<String, Value>, loc: &str, st: &str, lang: Lang) -> Option<Template> {
-        let t = self.template(obj, loc, st, "Assign", lang, true)?;
+    /// `Assign`: an object whose keys are variable names. `within` is the
+    /// choice rule or catcher holding it (`Choices[0]`), if any.
+    fn assign(&mut self, obj: &Map<String, Value>, loc: &str, st: &str, lang: Lang, within: &str) -> Option<Template> {
+        let t = self.template(obj, loc, st, "Assign", lang, true)?.within(within);
         if let Some(Value::Object(m)) = obj.get("Assign") {
             for k in m.keys() {
                 let name = k.strip_suffix(".$").unwrap_or(k);
@@ -785,7 +786,7 @@ impl Parser {
         };
         let result_selector = self.template(obj, loc, name, "ResultSelector", lang, true);
         let output = if lang == Lang::Jsonata { self.template(obj, loc, name, "Output", lang, false) } else { None };
-        let assign = if obj.contains_key("Assign") { self.assign(obj, loc, name, lang) } else { None };
+        let assign = if obj.contains_key("Assign") { self.assign(obj, loc, name, lang, "") } else { None };
         let retry = if obj.contains_key("Retry") { self.retriers(obj, loc, name) } else { Vec::new() };
         let catch = if obj.contains_key("Catch") { self.catchers(obj, loc, name, lang, index) } else { Vec::new() };
 
@@ -951,7 +952,7 @@ impl Parser {
                 return None;
             };
             let mut tp = Vec::new();
-            let t = template::compile_dynamic(s, "", &mut tp);
+            let t = template::compile_dynamic(s, "", &pf, &mut tp);
             for (_, msg) in tp {
                 self.push(&format!("{loc}/{pf}"), Some(st), Some(&pf), msg);
             }
@@ -1116,8 +1117,13 @@ impl Parser {
             };
             let result_path =
                 if lang == Lang::JsonPath { self.opt_path(o, &cloc, st, "ResultPath", true) } else { PathOpt::Default };
-            let assign = if o.contains_key("Assign") { self.assign(o, &cloc, st, lang) } else { None };
-            let output = if lang == Lang::Jsonata { self.template(o, &cloc, st, "Output", lang, false) } else { None };
+            let within = format!("Catch[{i}]");
+            let assign = if o.contains_key("Assign") { self.assign(o, &cloc, st, lang, &within) } else { None };
+            let output = if lang == Lang::Jsonata {
+                self.template(o, &cloc, st, "Output", lang, false).map(|t| t.within(&within))
+            } else {
+                None
+            };
             if let Some(next) = next {
                 out.push(Catcher { error_equals, next, result_path, assign, output });
             }
@@ -1154,9 +1160,13 @@ impl Parser {
                         );
                         None
                     };
-                    let assign = if o.contains_key("Assign") { self.assign(o, &cloc, st, lang) } else { None };
-                    let output =
-                        if lang == Lang::Jsonata { self.template(o, &cloc, st, "Output", lang, false) } else { None };
+                    let within = format!("Choices[{i}]");
+                    let assign = if o.contains_key("Assign") { self.assign(o, &cloc, st, lang, &within) } else { None };
+                    let output = if lang == Lang::Jsonata {
+                        self.template(o, &cloc, st, "Output", lang, false).map(|t| t.within(&within))
+                    } else {
+                        None
+                    };
                     if let (Some(rule), Some(next)) = (rule, next) {
                         choices.push(ChoiceBranch { rule, next, assign, output });
                     }
@@ -1199,7 +1209,7 @@ impl Parser {
                                 format!("invalid JSONata expression: {err}"),
                             );
                         }
-                        Some(Rule::Condition(e.to_string()))
+                        Some(Rule::Condition { expr: e.to_string(), field: condition_field(loc) })
                     }
                     None => {
                         self.push(
@@ -1211,7 +1221,7 @@ impl Parser {
                         None
                     }
                 },
-                Some(Value::Bool(b)) => Some(Rule::Condition(b.to_string())),
+                Some(Value::Bool(b)) => Some(Rule::Condition { expr: b.to_string(), field: condition_field(loc) }),
                 _ => {
                     self.push(
                         &format!("{loc}/Condition"),
@@ -1462,5 +1472,13 @@ impl Parser {
             tolerated_percentage,
             tolerated_count,
         })
+    }
+}
+
+/// `Choices[i]/Condition` for the rule at `…/Choices/i`.
+fn condition_field(rule_loc: &str) -> String {
+    match rule_loc.rsplit('/').next() {
+        Some(i) if i.bytes().all(|b| b.is_ascii_digit()) => format!("Choices[{i}]/Condition"),
+        _ => "Condition".to_string(),
     }
 }

@@ -22,9 +22,22 @@
 //!   `States.DataLimitExceeded`, which the guide lists as terminal (no
 //!   Retry or Catch, not even `States.ALL`, handles it).
 //! - Values nested deeper than [`MAX_PAYLOAD_NESTING`] are refused the same
-//!   way. AWS documents no such limit, but nothing deeper can arrive as JSON
-//!   (parsers stop at 128 levels), and serialising, cloning and dropping a
-//!   `serde_json::Value` recurse once per level on the runtime's small stack.
+//!   way, whatever the byte limit. AWS documents no such limit, but nothing
+//!   deeper can arrive as JSON (parsers stop at 128 levels), and serialising,
+//!   cloning, dropping and querying (`$..x`) a `serde_json::Value` recurse
+//!   once per level on the runtime's small stack. An execution input or a
+//!   task result that is too deep is checked before anything clones it and is
+//!   taken apart without recursion.
+//!
+//! # Causes
+//!
+//! An error the interpreter raises while running a state (`States.Runtime`,
+//! `States.QueryEvaluationError`, `States.IntrinsicFailure`) gets AWS's
+//! prefix "An error occurred while executing the state 'X' (entered at the
+//! event id #N). ", N being the id of that state's StateEntered event in the
+//! history (counted whether or not the history is kept); see
+//! [`ErrorInfo`]. It is added once, by the state
+//! that raised the error, before its Retry and Catch see it.
 
 use crate::choice::parse_timestamp;
 use crate::clock::{Clock, format_time};
@@ -108,7 +121,7 @@ pub struct RunOptions {
     pub max_transitions: Option<u64>,
     /// The largest state input/output or task result, in bytes of JSON, before
     /// States.DataLimitExceeded; AWS's 256 KiB when absent (`Some(usize::MAX)`
-    /// turns the check off).
+    /// turns the byte check off; the bound on nesting stays).
     pub payload_limit_bytes: Option<usize>,
     /// The most history events an execution may have, counted whether or not
     /// the history is recorded; AWS's 25,000 when absent (`Some(u64::MAX)`
@@ -181,6 +194,15 @@ struct Frame {
     prev: u64,
 }
 
+/// When a state was entered: the time, the id of its StateEntered event,
+/// and, for a resumed state, when it was first entered before the
+/// interruption.
+struct Entered {
+    time: OffsetDateTime,
+    id: u64,
+    first: Option<OffsetDateTime>,
+}
+
 enum Guarded<T> {
     Done(T),
     Aborted,
@@ -231,9 +253,52 @@ pub fn nested_deeper_than(v: &Value, max: usize) -> bool {
 }
 
 fn history_full() -> Halt {
-    Halt::Error(ErrorInfo::runtime(format!(
-        "The execution reached the maximum number of history events ({AWS_MAX_HISTORY_EVENTS})."
-    )))
+    Halt::Error(ErrorInfo::new(
+        names::RUNTIME,
+        format!("The execution reached the maximum number of history events ({AWS_MAX_HISTORY_EVENTS})."),
+    ))
+}
+
+/// Gives an error raised by the interpreter while running `st` AWS's prefix
+/// naming the state and its StateEntered event.
+fn place(h: Halt, st: &State, entered_id: u64) -> Halt {
+    match h {
+        Halt::Error(e) => Halt::Error(e.place(&st.name, entered_id)),
+        other => other,
+    }
+}
+
+/// Drops a value without recursing, however deep it is: serde_json drops
+/// (and clones) nested arrays and objects by recursion, one frame per level.
+pub(crate) fn dispose(v: Value) {
+    let mut todo = vec![v];
+    while let Some(v) = todo.pop() {
+        match v {
+            Value::Array(a) => todo.extend(a),
+            Value::Object(m) => todo.extend(m.into_iter().map(|(_, v)| v)),
+            _ => {}
+        }
+    }
+}
+
+/// The failure for a value nested deeper than [`MAX_PAYLOAD_NESTING`].
+fn too_deep(what: &str, state: &str) -> ErrorInfo {
+    ErrorInfo::new(
+        names::DATA_LIMIT_EXCEEDED,
+        format!("The {what} of '{state}' is nested more than {MAX_PAYLOAD_NESTING} levels deep"),
+    )
+}
+
+/// An Outcome for a run that cannot start.
+fn refused(e: ErrorInfo) -> Outcome {
+    Outcome {
+        status: Status::Failed,
+        output: None,
+        error: Some(e.error),
+        cause: Some(e.cause),
+        history: None,
+        execution_arn: String::new(),
+    }
 }
 
 /// Counts serialised bytes without keeping them.
@@ -257,6 +322,12 @@ pub async fn run<I: TaskInvoker, C: Clock>(
     clock: &C,
     options: RunOptions,
 ) -> Outcome {
+    // Checked before anything clones the input: cloning and dropping a
+    // value recurse once per level.
+    if nested_deeper_than(&input, MAX_PAYLOAD_NESTING) {
+        dispose(input);
+        return refused(too_deep("input", "the execution"));
+    }
     let start = Start {
         state: machine.root.start,
         input: input.clone(),
@@ -282,15 +353,20 @@ pub async fn resume<I: TaskInvoker, C: Clock>(
     options: RunOptions,
 ) -> Outcome {
     let Some(state) = machine.root.states.iter().position(|s| s.name == point.state) else {
-        return Outcome {
-            status: Status::Failed,
-            output: None,
-            error: Some(names::RUNTIME.into()),
-            cause: Some(format!("cannot resume: '{}' is not a top-level state of this state machine", point.state)),
-            history: None,
-            execution_arn: String::new(),
-        };
+        return refused(ErrorInfo::new(
+            names::RUNTIME,
+            format!("cannot resume: '{}' is not a top-level state of this state machine", point.state),
+        ));
     };
+    let deep = nested_deeper_than(&point.input, MAX_PAYLOAD_NESTING)
+        || nested_deeper_than(&point.execution_input, MAX_PAYLOAD_NESTING)
+        || point.variables.values().any(|v| nested_deeper_than(v, MAX_PAYLOAD_NESTING - 1));
+    if deep {
+        dispose(point.input);
+        dispose(point.execution_input);
+        dispose(Value::Object(point.variables));
+        return refused(too_deep("input", "the execution"));
+    }
     let start = Start {
         state,
         input: point.input,
@@ -590,15 +666,13 @@ fn tolerated_percentage_from_path(v: &Value, p: &Path) -> Result<f64, ErrorInfo>
 impl<'r, I: TaskInvoker, C: Clock> Engine<'r, I, C> {
     /// States.DataLimitExceeded when `v` serialises to more than the limit.
     fn check_size(&self, v: &Value, what: &str, state: &str) -> Result<(), ErrorInfo> {
+        // Checked first, and whatever the byte limit: serialising a value
+        // (and querying it with `..`) recurses once per level.
+        if nested_deeper_than(v, MAX_PAYLOAD_NESTING) {
+            return Err(too_deep(what, state));
+        }
         if self.payload_limit == usize::MAX {
             return Ok(());
-        }
-        // Checked first: serialising a value recurses once per level.
-        if nested_deeper_than(v, MAX_PAYLOAD_NESTING) {
-            return Err(ErrorInfo::new(
-                names::DATA_LIMIT_EXCEEDED,
-                format!("The {what} of '{state}' is nested more than {MAX_PAYLOAD_NESTING} levels deep"),
-            ));
         }
         let mut c = ByteCounter(0);
         // Writing to a counter cannot fail; a failure would only undercount.
@@ -764,10 +838,10 @@ impl<'r, I: TaskInvoker, C: Clock> Engine<'r, I, C> {
                     return Err(Halt::Aborted);
                 }
                 if self.transitions.fetch_add(1, Ordering::Relaxed) >= self.max_transitions {
-                    return Err(Halt::Error(ErrorInfo::runtime(format!(
-                        "The execution exceeded the maximum of {} state transitions",
-                        self.max_transitions
-                    ))));
+                    return Err(Halt::Error(ErrorInfo::new(
+                        names::RUNTIME,
+                        format!("The execution exceeded the maximum of {} state transitions", self.max_transitions),
+                    )));
                 }
                 let st = &m.states[i];
                 let entered = self.clock.now();
@@ -784,8 +858,15 @@ impl<'r, I: TaskInvoker, C: Clock> Engine<'r, I, C> {
                         })
                     },
                 )?;
-                let (output, next, assigned) = self.run_state(st, input, entered, first_entered, frame).await?;
-                self.check_size(&output, "output", &st.name)?;
+                // The id of the StateEntered event just recorded, which AWS
+                // names in the causes of errors this state raises.
+                let entered = Entered { time: entered, id: frame.prev, first: first_entered };
+                let (output, next, assigned) =
+                    self.run_state(st, input, &entered, frame).await.map_err(|h| place(h, st, entered.id))?;
+                if let Err(e) = self.check_size(&output, "output", &st.name) {
+                    dispose(output);
+                    return Err(Halt::Error(e));
+                }
                 self.emit(
                     frame,
                     || format!("{ty}StateExited"),
@@ -810,17 +891,9 @@ impl<'r, I: TaskInvoker, C: Clock> Engine<'r, I, C> {
         })
     }
 
-    /// `first_entered` is when a resumed state was entered before the
-    /// interruption (`None` otherwise).
-    async fn run_state(
-        &self,
-        st: &State,
-        raw: Value,
-        entered: OffsetDateTime,
-        first_entered: Option<OffsetDateTime>,
-        frame: &mut Frame,
-    ) -> Flow<Step> {
-        let ctx = ContextObject::new(&self.exec, &st.name, entered);
+    async fn run_state(&self, st: &State, raw: Value, entered: &Entered, frame: &mut Frame) -> Flow<Step> {
+        let first_entered = entered.first;
+        let ctx = ContextObject::new(&self.exec, &st.name, entered.time);
         let ata = st.lang == Lang::Jsonata;
         match &st.kind {
             Kind::Pass { result } => {
@@ -973,28 +1046,51 @@ impl<'r, I: TaskInvoker, C: Clock> Engine<'r, I, C> {
     }
 
     fn wait_duration(&self, w: &Wait, env: &Env<'_>, states: Option<&Value>) -> Result<Duration, ErrorInfo> {
+        let until_time = |t: OffsetDateTime| -> Result<Duration, ErrorInfo> {
+            let d = t - self.clock.now();
+            Ok(if d.is_negative() { Duration::ZERO } else { d.unsigned_abs() })
+        };
         let until = |ts: &str| -> Result<Duration, ErrorInfo> {
             let t = parse_timestamp(ts)
                 .ok_or_else(|| ErrorInfo::runtime(format!("'{ts}' is not an RFC 3339 timestamp")))?;
-            let d = t - self.clock.now();
-            Ok(if d.is_negative() { Duration::ZERO } else { d.unsigned_abs() })
+            until_time(t)
         };
         match w {
             Wait::Seconds(Dyn::Fixed(s)) => Ok(Duration::from_secs(*s)),
             Wait::Seconds(Dyn::Path(p)) => Ok(Duration::from_secs(seconds_from_path(&*env.resolve(p)?, p)?)),
             Wait::Seconds(Dyn::Jsonata(e)) => {
-                let v = jsonata::eval(e, states.unwrap_or(&Value::Null), env.vars)?;
+                let v = jsonata::eval(e, "Seconds", states.unwrap_or(&Value::Null), env.vars)?;
                 Ok(Duration::from_secs(as_seconds(&v, "Seconds")?))
             }
             Wait::Timestamp(Dyn::Fixed(ts)) => until(ts),
-            Wait::Timestamp(Dyn::Path(p)) => match env.resolve(p)?.as_ref() {
-                Value::String(s) => until(s),
-                other => Err(ErrorInfo::runtime(format!("TimestampPath must name a timestamp string, got {other}"))),
-            },
-            Wait::Timestamp(Dyn::Jsonata(e)) => match jsonata::eval(e, states.unwrap_or(&Value::Null), env.vars)? {
-                Value::String(s) => until(&s),
-                other => Err(ErrorInfo::query(format!("Timestamp must evaluate to a timestamp string, got {other}"))),
-            },
+            // AWS's causes for a timestamp that does not parse, as LocalStack
+            // records them from AWS (test_base_scenarios.snapshot.json,
+            // test_wait_timestamp_path and test_wait_timestamp_jsonata).
+            Wait::Timestamp(Dyn::Path(p)) => {
+                let v = env.resolve(p)?;
+                match v.as_str().and_then(parse_timestamp) {
+                    Some(t) => until_time(t),
+                    None => Err(ErrorInfo::runtime(format!(
+                        "The TimestampPath parameter does not reference a valid ISO-8601 extended offset date-time \
+                         format string: {p} == {}",
+                        bare(&v)
+                    ))),
+                }
+            }
+            Wait::Timestamp(Dyn::Jsonata(e)) => {
+                match jsonata::eval(e, "Timestamp", states.unwrap_or(&Value::Null), env.vars)? {
+                    Value::String(s) => match parse_timestamp(&s) {
+                        Some(t) => until_time(t),
+                        None => Err(ErrorInfo::query(format!(
+                            "The Timestamp field cannot be parsed as an ISO-8601 extended offset date-time format \
+                             string: {s}"
+                        ))),
+                    },
+                    other => {
+                        Err(ErrorInfo::query(format!("Timestamp must evaluate to a timestamp string, got {other}")))
+                    }
+                }
+            }
         }
     }
 
@@ -1002,19 +1098,14 @@ impl<'r, I: TaskInvoker, C: Clock> Engine<'r, I, C> {
         match d {
             Dyn::Fixed(n) => Ok(*n),
             Dyn::Path(p) => as_seconds(&*env.resolve(p)?, what),
-            Dyn::Jsonata(e) => as_seconds(&jsonata::eval(e, states.unwrap_or(&Value::Null), env.vars)?, what),
+            Dyn::Jsonata(e) => as_seconds(&jsonata::eval(e, what, states.unwrap_or(&Value::Null), env.vars)?, what),
         }
     }
 
     /// Task, Parallel and Map: one attempt after another as the retriers
     /// allow, then the catchers, then failure.
-    async fn run_with_recovery(
-        &self,
-        st: &State,
-        raw: Value,
-        entered: OffsetDateTime,
-        frame: &mut Frame,
-    ) -> Flow<Step> {
+    async fn run_with_recovery(&self, st: &State, raw: Value, entered: &Entered, frame: &mut Frame) -> Flow<Step> {
+        let (entered_id, entered) = (entered.id, entered.time);
         let mut used = vec![0u32; st.retry.len()];
         let mut retry_count = 0u32;
         loop {
@@ -1028,7 +1119,9 @@ impl<'r, I: TaskInvoker, C: Clock> Engine<'r, I, C> {
             };
             let e = match r {
                 Ok((out, assigned)) => return Ok((out, st.next, assigned)),
-                Err(Halt::Error(e)) => e,
+                // Placed before Retry and Catch see it: a caught error's
+                // Cause carries the prefix too.
+                Err(Halt::Error(e)) => e.place(&st.name, entered_id),
                 Err(other) => return Err(other),
             };
             if e.is_terminal() {
@@ -1192,7 +1285,10 @@ impl<'r, I: TaskInvoker, C: Clock> Engine<'r, I, C> {
         let hb = heartbeat_s.map(|s| (Duration::from_secs(s), &tctx.heartbeat));
         let result = match self.guard(call, timeout_s.map(Duration::from_secs), hb).await {
             Guarded::Done(Ok(v)) => {
-                self.check_size(&v, "task result", &st.name)?;
+                if let Err(e) = self.check_size(&v, "task result", &st.name) {
+                    dispose(v);
+                    return Err(Halt::Error(e));
+                }
                 self.emit(frame, || kind.name("Succeeded"), || Some(kind.succeeded(json_text(&v))))?;
                 v
             }
@@ -1288,7 +1384,7 @@ impl<'r, I: TaskInvoker, C: Clock> Engine<'r, I, C> {
                 PathOpt::Null => Value::Object(Map::new()),
             }
         };
-        if let (Some(Template::Jsonata(expr)), false) = (&spec.items, items.is_array()) {
+        if let (Some(Template::Jsonata { expr, .. }), false) = (&spec.items, items.is_array()) {
             // AWS's wording, as seen in a real run's cause ("The JSONata
             // expression '$restorableJobs' specified for the field 'Items'
             // returned an unexpected result type. Expected 'array', but was
@@ -1306,11 +1402,16 @@ impl<'r, I: TaskInvoker, C: Clock> Engine<'r, I, C> {
             ))));
         }
         let Value::Array(items) = items else {
-            return Err(Halt::Error(ErrorInfo::runtime(format!(
-                "The Map state '{}' needs an array of items, got {}",
-                st.name,
-                type_word(&items)
-            ))));
+            // AWS's cause for this case is not on record (see the
+            // conformance case); this follows the shape of AWS's causes for
+            // the other `…Path` fields that name a value of the wrong type.
+            let cause = match &spec.items_path {
+                PathOpt::Path(p) => {
+                    format!("The ItemsPath field refers to value \"{}\" which is not a valid array: {p}", bare(&items))
+                }
+                _ => format!("The Map state's input must be an array but was {}", type_word(&items)),
+            };
+            return Err(Halt::Error(ErrorInfo::runtime(cause)));
         };
         let max_conc = match &spec.max_concurrency {
             Dyn::Path(p) => max_concurrency_from_path(&*env.resolve(p)?, p)?,
@@ -1326,7 +1427,12 @@ impl<'r, I: TaskInvoker, C: Clock> Engine<'r, I, C> {
             Some(Dyn::Fixed(p)) => Some(*p),
             Some(Dyn::Path(p)) => Some(tolerated_percentage_from_path(&*env.resolve(p)?, p)?),
             Some(Dyn::Jsonata(e)) => {
-                let v = jsonata::eval(e, states.as_ref().unwrap_or(&Value::Null), &frame.vars)?;
+                let v = jsonata::eval(
+                    e,
+                    "ToleratedFailurePercentage",
+                    states.as_ref().unwrap_or(&Value::Null),
+                    &frame.vars,
+                )?;
                 match v.as_f64() {
                     Some(p) if (0.0..=100.0).contains(&p) => Some(p),
                     Some(_) => return Err(Halt::Error(ErrorInfo::query(PERCENTAGE_RANGE))),
@@ -1547,4 +1653,26 @@ fn type_word(v: &Value) -> &'static str {
 
 fn unreachable_kind<T>() -> Flow<T> {
     Err(Halt::Error(ErrorInfo::runtime("internal error: state kind mismatch")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_value_100000_deep_is_disposed_of_on_a_small_stack() {
+        let dropped = std::thread::Builder::new()
+            .stack_size(256 * 1024)
+            .spawn(|| {
+                let mut v = Value::Null;
+                for _ in 0..100_000 {
+                    v = Value::Array(vec![v, Value::from(1)]);
+                }
+                assert!(nested_deeper_than(&v, MAX_PAYLOAD_NESTING));
+                dispose(v);
+            })
+            .expect("thread")
+            .join();
+        assert!(dropped.is_ok());
+    }
 }

@@ -22,25 +22,56 @@ pub mod names {
 }
 
 /// A runtime error as Step Functions reports it: a name and a human cause.
+///
+/// Errors the interpreter raises while running a state (`States.Runtime`,
+/// `States.QueryEvaluationError`, `States.IntrinsicFailure`) get AWS's
+/// prefix "An error occurred while executing the state 'X' (entered at the
+/// event id #N). " once the engine knows the state; errors a task, a Fail
+/// state or the engine's quotas raise keep their cause as it is.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, thiserror::Error)]
 #[error("{error}: {cause}")]
 pub struct ErrorInfo {
     pub error: String,
     pub cause: String,
+    /// Raised by the interpreter inside a state and not yet given the
+    /// state's prefix.
+    #[serde(skip)]
+    unplaced: bool,
 }
 
 impl ErrorInfo {
     pub fn new(error: impl Into<String>, cause: impl Into<String>) -> Self {
-        Self { error: error.into(), cause: cause.into() }
+        Self { error: error.into(), cause: cause.into(), unplaced: false }
+    }
+    fn raised(error: &str, cause: impl Into<String>) -> Self {
+        Self { error: error.into(), cause: cause.into(), unplaced: true }
     }
     pub fn runtime(cause: impl Into<String>) -> Self {
-        Self::new(names::RUNTIME, cause)
+        Self::raised(names::RUNTIME, cause)
     }
     pub fn intrinsic(cause: impl Into<String>) -> Self {
-        Self::new(names::INTRINSIC_FAILURE, cause)
+        Self::raised(names::INTRINSIC_FAILURE, cause)
     }
     pub fn query(cause: impl Into<String>) -> Self {
-        Self::new(names::QUERY_EVALUATION_ERROR, cause)
+        Self::raised(names::QUERY_EVALUATION_ERROR, cause)
+    }
+    /// Puts AWS's prefix naming the state and the id of its StateEntered
+    /// event in front of the cause, once: an error that already carries a
+    /// state's prefix (one raised in a Map iteration or a Parallel branch)
+    /// keeps it. AWS's wording, as in every interpreter-raised cause that
+    /// LocalStack records from AWS (tests/aws/services/stepfunctions/v2/
+    /// scenarios/test_base_scenarios.snapshot.json, e.g. "An error occurred
+    /// while executing the state 'WaitUntil' (entered at the event id #2).
+    /// The TimestampPath parameter does not reference …").
+    pub(crate) fn place(mut self, state: &str, entered_event_id: u64) -> Self {
+        if self.unplaced {
+            self.unplaced = false;
+            self.cause = format!(
+                "An error occurred while executing the state '{state}' (entered at the event id #{entered_event_id}). {}",
+                self.cause
+            );
+        }
+        self
     }
     /// Errors that end the execution whatever the Retry/Catch say: AWS
     /// documents States.Runtime and States.DataLimitExceeded as terminal.
@@ -84,3 +115,23 @@ impl fmt::Display for Problem {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("invalid state machine definition: {}", .0.iter().map(|p| p.to_string()).collect::<Vec<_>>().join("; "))]
 pub struct InvalidDefinition(pub Vec<Problem>);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_interpreter_error_gets_the_states_prefix_once() {
+        let e = ErrorInfo::runtime("Invalid path").place("Inner", 5).place("Outer", 2);
+        assert_eq!(
+            e.cause,
+            "An error occurred while executing the state 'Inner' (entered at the event id #5). Invalid path"
+        );
+    }
+
+    #[test]
+    fn an_error_made_with_new_keeps_its_cause() {
+        let e = ErrorInfo::new(names::RUNTIME, "from a task").place("T", 2);
+        assert_eq!(e.cause, "from a task");
+    }
+}

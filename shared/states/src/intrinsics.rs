@@ -288,7 +288,7 @@ impl Call {
         for arg in &self.args {
             a.push(match arg {
                 Arg::Literal(v) => v.clone(),
-                Arg::Path(p) => env.resolve(p).map_err(|e| ErrorInfo::intrinsic(e.cause))?.into_owned(),
+                Arg::Path(p) => env.lookup(p).map_err(|m| ErrorInfo::intrinsic(m.argument()))?.into_owned(),
                 Arg::Call(c) => c.eval(env)?,
             });
         }

@@ -156,13 +156,14 @@ pub fn check(expr: &str) -> Result<(), String> {
     .unwrap_or_else(|| Err("this JSONata construct is not supported by the interpreter".into()))
 }
 
-/// Evaluates `expr` with `$states` bound to `states` and each variable bound
-/// by name. An undefined result is an error, as AWS reports for fields whose
-/// expression yields nothing.
-pub fn eval(expr: &str, states: &Value, vars: &Vars) -> Result<Value, ErrorInfo> {
+/// Evaluates `expr`, written in the field named `field` (`Output`,
+/// `Arguments/Payload/key`, `Items`, `Seconds`, …), with `$states` bound to
+/// `states` and each variable bound by name. An undefined result is an
+/// error, as AWS reports for fields whose expression yields nothing.
+pub fn eval(expr: &str, field: &str, states: &Value, vars: &Vars) -> Result<Value, ErrorInfo> {
     precheck(expr).map_err(|why| ErrorInfo::query(format!("The JSONata expression '{expr}' is rejected: {why}")))?;
     let renamed = rename_step_functions_functions(expr);
-    on_big_stack(|| eval_inner(expr, &renamed, states, vars)).unwrap_or_else(|| {
+    on_big_stack(|| eval_inner(expr, &renamed, field, states, vars)).unwrap_or_else(|| {
         Err(ErrorInfo::query(format!(
             "The JSONata expression '{expr}' uses a construct this interpreter does not support or exceeded the \
              memory limit of {ARENA_LIMIT_BYTES} bytes"
@@ -170,7 +171,7 @@ pub fn eval(expr: &str, states: &Value, vars: &Vars) -> Result<Value, ErrorInfo>
     })
 }
 
-fn eval_inner(original: &str, expr: &str, states: &Value, vars: &Vars) -> Result<Value, ErrorInfo> {
+fn eval_inner(original: &str, expr: &str, field: &str, states: &Value, vars: &Vars) -> Result<Value, ErrorInfo> {
     let arena = Bump::new();
     let ja = JsonAta::new(expr, &arena)
         .map_err(|e| ErrorInfo::query(format!("The JSONata expression '{original}' could not be parsed: {e}")))?;
@@ -186,7 +187,12 @@ fn eval_inner(original: &str, expr: &str, states: &Value, vars: &Vars) -> Result
         ErrorInfo::query(format!("An error occurred while evaluating the JSONata expression '{original}': {e}"))
     })?;
     if out.is_undefined() {
-        return Err(ErrorInfo::query(format!("The JSONata expression '{original}' returned nothing (undefined)")));
+        // AWS's wording, as in a real execution's cause: "The JSONata
+        // expression '$states.input.pushLocation' specified for the field
+        // 'Arguments/Input/pushLocation' returned nothing (undefined)."
+        return Err(ErrorInfo::query(format!(
+            "The JSONata expression '{original}' specified for the field '{field}' returned nothing (undefined)."
+        )));
     }
     let out = to_json(out);
     // A recursive function can build a value nested as deep as the depth

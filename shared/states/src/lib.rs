@@ -68,7 +68,11 @@
 //!   jumps); use [`TokioClock`] (or tokio's paused time) to test those.
 //! - Intrinsic failures are reported as `States.IntrinsicFailure` (AWS
 //!   reports them as `States.Runtime`); `States.ALL` does not catch them, a
-//!   catcher naming `States.IntrinsicFailure` does.
+//!   catcher naming `States.IntrinsicFailure` does. Their cause is AWS's
+//!   ("The function 'States.Format(…)' had the following error: …").
+//! - A path may nest brackets and parentheses at most
+//!   [`path::MAX_PATH_NESTING`] deep and have at most
+//!   [`path::MAX_PATH_SEGMENTS`] segments; a deeper one is a load error.
 //! - JSONata is `jsonata-rs`, which lacks a few operators (e.g. `%`); those
 //!   are rejected at load or fail with `States.QueryEvaluationError`. Each
 //!   evaluation runs on its own large-stack thread, bounded in depth (about

@@ -10,6 +10,23 @@
 //!
 //! A path may also start at the context object (`$$.Execution.Id`) or at a
 //! workflow variable (`$name.field`).
+//!
+//! Member names in brackets take the escapes AWS's JSONPath (Jayway) takes:
+//! `\'`, `\"`, `\\`, `\/`, `\b`, `\f`, `\n`, `\r`, `\t` and `\uXXXX`, in either
+//! kind of quotes (RFC 9535 allows `\"` only in double quotes; such a path is
+//! rewritten before `serde_json_path` sees it).
+//!
+//! # Bounds
+//!
+//! A path comes from a definition, so it may be hostile. `serde_json_path`
+//! parses and evaluates nested filters and parentheses by recursion (in a
+//! debug build a 2 MiB stack overflows at about 50 nested filters), so
+//! [`Path::parse`] refuses a path that nests brackets or parentheses more
+//! than [`MAX_PATH_NESTING`] levels, or has more than [`MAX_PATH_SEGMENTS`]
+//! segments (no payload is deeper than that, so a longer path can never
+//! match, and writing one would build a value too deep to keep). Documents
+//! are bounded by the engine (see [`crate::engine::MAX_PAYLOAD_NESTING`]),
+//! which keeps recursive descent (`..`) shallow too.
 
 use serde_json::Value;
 use std::fmt;
@@ -60,6 +77,11 @@ pub struct PathError {
     pub reason: String,
 }
 
+/// The deepest nesting of brackets and parentheses a path may have.
+pub const MAX_PATH_NESTING: usize = 16;
+/// The most segments (`.name`, `[…]`, `..`) a path may have.
+pub const MAX_PATH_SEGMENTS: usize = 512;
+
 fn perr(path: &str, reason: impl Into<String>) -> PathError {
     PathError { path: path.to_string(), reason: reason.into() }
 }
@@ -95,10 +117,9 @@ fn parse_definite(rest: &str) -> Option<Vec<Segment>> {
                             return None;
                         }
                         if b[i] == b'\\' && i + 1 < b.len() {
-                            // The escaped character may be several bytes long.
-                            let ch = rest[i + 1..].chars().next()?;
+                            let (ch, len) = unescape(&rest[i + 1..])?;
                             name.push(ch);
-                            i += 1 + ch.len_utf8();
+                            i += 1 + len;
                             continue;
                         }
                         if b[i] == q {
@@ -132,6 +153,104 @@ fn parse_definite(rest: &str) -> Option<Vec<Segment>> {
         }
     }
     Some(segs)
+}
+
+/// Decodes the escape after a backslash in a quoted member name, as Jayway
+/// does: the character and how many bytes the escape took.
+fn unescape(after: &str) -> Option<(char, usize)> {
+    let c = after.chars().next()?;
+    let decoded = match c {
+        'b' => '\u{8}',
+        'f' => '\u{c}',
+        'n' => '\n',
+        'r' => '\r',
+        't' => '\t',
+        'u' => {
+            let hex = after.get(1..5)?;
+            let n = u32::from_str_radix(hex, 16).ok()?;
+            return Some((char::from_u32(n)?, 5));
+        }
+        // `\'`, `\"`, `\\`, `\/` and anything else: the character itself.
+        other => other,
+    };
+    Some((decoded, c.len_utf8()))
+}
+
+/// Checks the shape of a path before anything parses it recursively: how
+/// deep brackets and parentheses nest, and how many segments there are.
+fn check_shape(rest: &str) -> Result<(), String> {
+    let (mut depth, mut segments) = (0usize, 0usize);
+    let (mut quote, mut escaped) = (None, false);
+    let mut prev = None;
+    for c in rest.chars() {
+        if let Some(q) = quote {
+            match c {
+                _ if escaped => escaped = false,
+                '\\' => escaped = true,
+                _ if c == q => quote = None,
+                _ => {}
+            }
+            prev = Some(c);
+            continue;
+        }
+        match c {
+            '\'' | '"' => quote = Some(c),
+            '[' | '(' => {
+                depth += 1;
+                if depth > MAX_PATH_NESTING {
+                    return Err(format!("brackets and parentheses may nest at most {MAX_PATH_NESTING} levels deep"));
+                }
+            }
+            ']' | ')' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+        // Counted generously (names inside filters too); `..` counts once.
+        if c == '[' || (c == '.' && prev != Some('.')) {
+            segments += 1;
+            if segments > MAX_PATH_SEGMENTS {
+                return Err(format!("a path may have at most {MAX_PATH_SEGMENTS} segments"));
+            }
+        }
+        prev = Some(c);
+    }
+    Ok(())
+}
+
+/// Rewrites Jayway escapes that RFC 9535 does not allow in a quoted name
+/// (`\"` in single quotes, `\'` in double quotes, and any other escaped
+/// character that is not an RFC escape) into what RFC 9535 means by them.
+fn to_rfc9535(q: &str) -> std::borrow::Cow<'_, str> {
+    if !q.contains('\\') {
+        return std::borrow::Cow::Borrowed(q);
+    }
+    let mut out = String::with_capacity(q.len());
+    let mut quote = None;
+    let mut chars = q.chars();
+    while let Some(c) = chars.next() {
+        match (quote, c) {
+            (None, '\'' | '"') => quote = Some(c),
+            (Some(qc), _) if c == qc => quote = None,
+            (Some(qc), '\\') => {
+                let Some(n) = chars.next() else {
+                    out.push(c);
+                    break;
+                };
+                match n {
+                    // The other kind of quote needs no escape at all.
+                    '\'' | '"' if n != qc => out.push(n),
+                    '\'' | '"' | '\\' | '/' | 'b' | 'f' | 'n' | 'r' | 't' | 'u' => {
+                        out.push('\\');
+                        out.push(n);
+                    }
+                    other => out.push(other),
+                }
+                continue;
+            }
+            _ => {}
+        }
+        out.push(c);
+    }
+    std::borrow::Cow::Owned(out)
 }
 
 fn is_var_char(c: char) -> bool {
@@ -169,13 +288,37 @@ impl Path {
     }
 
     fn parse_query(text: &str, rest: &str) -> Result<Query, PathError> {
+        check_shape(rest).map_err(|why| perr(text, why))?;
         if let Some(segs) = parse_definite(rest) {
             return Ok(Query::Definite(segs));
         }
         let q = format!("${rest}");
-        match serde_json_path::JsonPath::parse(&q) {
+        match serde_json_path::JsonPath::parse(&to_rfc9535(&q)) {
             Ok(p) => Ok(Query::General(Box::new(p), q)),
             Err(e) => Err(perr(text, e.to_string())),
+        }
+    }
+
+    /// The path as AWS's JSONPath library writes it in a cause: a definite
+    /// path in bracket notation (`$.a.b[0]` is `$['a']['b'][0]`), anything
+    /// else as written.
+    pub fn normalized(&self) -> String {
+        match &self.query {
+            Query::Definite(segs) => {
+                let mut out = String::from("$");
+                for s in segs {
+                    match s {
+                        Segment::Field(f) => {
+                            out.push_str("['");
+                            out.push_str(f);
+                            out.push_str("']");
+                        }
+                        Segment::Index(i) => out.push_str(&format!("[{i}]")),
+                    }
+                }
+                out
+            }
+            Query::General(_, q) => q.clone(),
         }
     }
 
@@ -252,5 +395,51 @@ fn set(target: &mut Value, segs: &[Segment], value: Value) -> Result<(), String>
             };
             set(child, rest, value)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_definite_path_is_normalized_to_bracket_notation() {
+        let p = Path::parse("$.a.b[0]['c d']").expect("path");
+        assert_eq!(p.normalized(), "$['a']['b'][0]['c d']");
+        assert_eq!(Path::parse("$").expect("root").normalized(), "$");
+        assert_eq!(Path::parse("$..a").expect("general").normalized(), "$..a");
+    }
+
+    #[test]
+    fn quoted_names_decode_jaywayss_escapes() {
+        let field = |text: &str| match Path::parse(text).expect("path").query {
+            Query::Definite(segs) => segs,
+            Query::General(..) => panic!("{text} should be definite"),
+        };
+        assert_eq!(field(r#"$['a\nb']"#), vec![Segment::Field("a\nb".into())]);
+        assert_eq!(field(r#"$['a\"b\'c\\d\/e']"#), vec![Segment::Field("a\"b'c\\d/e".into())]);
+        assert_eq!(field(r#"$["caf\u00e9"]"#), vec![Segment::Field("café".into())]);
+        assert!(Path::parse(r#"$['\u00zz']"#).is_err(), "a bad unicode escape is not a path");
+    }
+
+    #[test]
+    fn jayway_escapes_are_rewritten_into_rfc_9535_ones() {
+        assert_eq!(to_rfc9535(r#"$['a\"b'][*]"#), r#"$['a"b'][*]"#);
+        assert_eq!(to_rfc9535(r#"$["a\'b"][*]"#), r#"$["a'b"][*]"#);
+        assert_eq!(to_rfc9535(r#"$['a\'b\nc'][*]"#), r#"$['a\'b\nc'][*]"#);
+        assert_eq!(to_rfc9535(r#"$['a\qb'][*]"#), r#"$['aqb'][*]"#);
+        assert_eq!(to_rfc9535("$..a"), "$..a");
+    }
+
+    #[test]
+    fn paths_past_the_nesting_and_segment_bounds_are_refused_before_parsing() {
+        // Each filter level opens a bracket and a parenthesis.
+        let nested = |n: usize| format!("${}.a{}", "[?(@".repeat(n), ")]".repeat(n));
+        assert!(Path::parse(&nested(MAX_PATH_NESTING / 2)).is_ok());
+        assert!(Path::parse(&nested(MAX_PATH_NESTING / 2 + 1)).is_err());
+        assert!(Path::parse(&format!("${}", ".a".repeat(MAX_PATH_SEGMENTS))).is_ok());
+        assert!(Path::parse(&format!("${}", ".a".repeat(MAX_PATH_SEGMENTS + 1))).is_err());
+        // Brackets inside quotes do not count.
+        assert!(Path::parse(&format!("$['{}']", "[".repeat(100))).is_ok());
     }
 }

@@ -605,3 +605,61 @@ async fn absurdly_long_waits_and_timeouts_do_not_overflow_the_clock() {
         run(&m, json!({"s": 18446744073709551615u64}), &NoTasks, &VirtualClock::fixed(), RunOptions::default()).await;
     assert_ne!(out.status, Status::Aborted);
 }
+
+#[tokio::test]
+async fn a_cause_names_the_id_of_the_failing_states_entered_event_in_the_history() {
+    // The failing state runs in the second branch of a Parallel after a
+    // sibling branch has recorded events, so its id is not a simple count.
+    let m = machine(json!({"StartAt": "Par", "States": {"Par": {"Type": "Parallel", "End": true, "Branches": [
+        {"StartAt": "A1", "States": {"A1": {"Type": "Pass", "Next": "A2"}, "A2": {"Type": "Pass", "End": true}}},
+        {"StartAt": "B1", "States": {"B1": {"Type": "Pass", "Next": "Bad"},
+                                     "Bad": {"Type": "Pass", "InputPath": "$.nope", "End": true}}}]}}}));
+    let out = run(&m, json!({}), &NoTasks, &VirtualClock::fixed(), history_opts()).await;
+    let h = out.history.expect("history");
+    let entered = h
+        .iter()
+        .find(|e| matches!(&e.details, Some(states::EventDetails::StateEntered { name, .. }) if name == "Bad"))
+        .expect("Bad was entered");
+    assert_eq!(
+        out.cause.as_deref(),
+        Some(
+            format!(
+                "An error occurred while executing the state 'Bad' (entered at the event id #{}). \
+                 Invalid path '$.nope' : No results for path: $['nope']",
+                entered.id
+            )
+            .as_str()
+        )
+    );
+}
+
+#[tokio::test]
+async fn a_task_error_and_a_fail_state_keep_their_cause_without_the_states_prefix() {
+    let m = machine(json!({"StartAt": "T", "States": {
+        "T": {"Type": "Task", "Resource": "arn:aws:lambda:us-east-1:1:function:f", "End": true}}}));
+    let mock = MockInvoker::from_value(&json!({"T": {"Throw": {"Error": "States.Runtime", "Cause": "from the task"}}}))
+        .expect("mock");
+    let out = run(&m, json!({}), &mock, &VirtualClock::fixed(), RunOptions::default()).await;
+    assert_eq!(out.cause.as_deref(), Some("from the task"));
+    let m = machine(
+        json!({"StartAt": "F", "States": {"F": {"Type": "Fail", "Error": "States.Runtime", "Cause": "as written"}}}),
+    );
+    let out = run(&m, json!({}), &NoTasks, &VirtualClock::fixed(), RunOptions::default()).await;
+    assert_eq!(out.cause.as_deref(), Some("as written"));
+}
+
+#[tokio::test]
+async fn a_caught_query_evaluation_error_carries_the_prefix_in_its_cause() {
+    let m = machine(json!({"QueryLanguage": "JSONata", "StartAt": "T", "States": {
+        "T": {"Type": "Task", "Resource": "arn:aws:lambda:us-east-1:1:function:f", "Arguments": "{% $states.input.nope %}",
+              "Catch": [{"ErrorEquals": ["States.QueryEvaluationError"], "Next": "C"}], "End": true},
+        "C": {"Type": "Pass", "End": true}}}));
+    let out = run(&m, json!({}), &NoTasks, &VirtualClock::fixed(), RunOptions::default()).await;
+    assert_eq!(
+        out.output.as_ref().and_then(|o| o["Cause"].as_str()),
+        Some(
+            "An error occurred while executing the state 'T' (entered at the event id #2). The JSONata expression \
+             '$states.input.nope' specified for the field 'Arguments' returned nothing (undefined)."
+        )
+    );
+}

@@ -1,9 +1,11 @@
 //! What one hostile definition may cost the process that runs it: AWS's
 //! per-execution quotas (history events, payload size) end the execution, and
 //! JSONata evaluation is bounded so that runaway recursion fails the state
-//! instead of overflowing the stack and aborting the process.
+//! instead of overflowing the stack and aborting the process; paths and
+//! documents nested 100,000 deep fail cleanly the same way.
 
 use serde_json::{Value, json};
+use states::task::{FnInvoker, TaskContext};
 use states::{MockInvoker, NoTasks, RunOptions, StateMachine, Status, VirtualClock, run};
 use std::time::{Duration, Instant};
 
@@ -170,4 +172,78 @@ async fn a_jsonata_expression_nested_past_the_parser_bound_is_rejected_at_load()
     let expr = format!("{{% {}1 %}}", "-".repeat(200_000));
     let def = json!({"QueryLanguage": "JSONata", "StartAt": "P", "States": {"P": {"Type": "Pass", "Output": expr, "End": true}}});
     assert!(StateMachine::from_value(&def).is_err());
+}
+
+/// Runs `f` on a thread with tokio's default worker stack (2 MiB), where a
+/// recursion once per level of a 100,000-deep value or path would overflow
+/// and abort the whole process.
+fn on_small_stack<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
+    std::thread::Builder::new()
+        .stack_size(2 * 1024 * 1024)
+        .spawn(f)
+        .expect("thread")
+        .join()
+        .expect("the run must not crash its thread")
+}
+
+/// `{"a": {"a": … 1 …}}`, built without recursion (`json!` would
+/// serialise the inner value, recursively).
+fn nested(depth: usize) -> Value {
+    let mut v = json!(1);
+    for _ in 0..depth {
+        let mut m = serde_json::Map::new();
+        m.insert("a".into(), v);
+        v = Value::Object(m);
+    }
+    v
+}
+
+#[test]
+fn paths_nested_100000_deep_are_rejected_at_load_without_overflowing_the_stack() {
+    let filters = format!("${}{}", "[?(@".repeat(100_000), ")]".repeat(100_000));
+    let parens = format!("$[?{}@.a{}]", "(".repeat(100_000), ")".repeat(100_000));
+    let members = format!("${}", ".a".repeat(100_000));
+    for (field, path) in [("InputPath", filters), ("OutputPath", parens), ("ResultPath", members)] {
+        let def = json!({"StartAt": "P", "States": {"P": {"Type": "Pass", field: path, "End": true}}});
+        let problems = on_small_stack(move || StateMachine::from_value(&def).err().map(|e| e.to_string()));
+        assert!(problems.is_some_and(|p| p.contains(field)), "{field}: a path 100,000 deep must be a load error");
+    }
+}
+
+#[test]
+fn an_execution_input_nested_100000_deep_fails_cleanly_even_without_a_payload_limit() {
+    let m = machine(json!({"StartAt": "P", "States": {"P": {"Type": "Pass", "InputPath": "$..a", "End": true}}}));
+    let out = on_small_stack(move || {
+        let rt = tokio::runtime::Builder::new_current_thread().build().expect("runtime");
+        let opts = RunOptions { payload_limit_bytes: Some(usize::MAX), ..Default::default() };
+        rt.block_on(run(&m, nested(100_000), &NoTasks, &VirtualClock::fixed(), opts))
+    });
+    assert_eq!(out.error.as_deref(), Some("States.DataLimitExceeded"), "{out:?}");
+}
+
+#[test]
+fn a_task_result_nested_100000_deep_fails_the_state_cleanly() {
+    let m = machine(json!({"StartAt": "T", "States": {
+        "T": {"Type": "Task", "Resource": "arn:aws:lambda:us-east-1:1:function:f", "ResultSelector": {"r.$": "$..a"},
+              "End": true}}}));
+    let out = on_small_stack(move || {
+        let rt = tokio::runtime::Builder::new_current_thread().build().expect("runtime");
+        let deep = FnInvoker(|_: String, _: Value, _: TaskContext| async { Ok(nested(100_000)) });
+        rt.block_on(run(&m, json!({}), &deep, &VirtualClock::fixed(), RunOptions::default()))
+    });
+    assert_eq!(out.error.as_deref(), Some("States.DataLimitExceeded"), "{out:?}");
+}
+
+#[test]
+fn a_recursive_descent_over_the_deepest_allowed_document_fits_a_small_stack() {
+    // 511 levels of objects under the input: the deepest a payload may be.
+    let m = machine(json!({"StartAt": "P", "States": {"P": {"Type": "Pass",
+        "Parameters": {"n.$": "States.ArrayLength($..a)", "f.$": "$..[?(@.a)]"}, "End": true}}}));
+    let out = on_small_stack(move || {
+        let rt = tokio::runtime::Builder::new_current_thread().build().expect("runtime");
+        let opts = RunOptions { payload_limit_bytes: Some(usize::MAX), ..Default::default() };
+        let out = rt.block_on(run(&m, nested(511), &NoTasks, &VirtualClock::fixed(), opts));
+        out.output.map(|o| o["n"].clone())
+    });
+    assert_eq!(out, Some(json!(511)));
 }

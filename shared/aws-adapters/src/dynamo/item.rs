@@ -71,6 +71,14 @@ pub(crate) fn profile_from_item(table: &str, item: Item) -> Result<Profile, Stor
     dynamo_items::profile_from_item(item).map_err(|e| store_error(table, e))
 }
 
+pub(crate) fn photo_to_value(state: &domain::photo::PhotoState) -> Result<AttributeValue, StoreError> {
+    dynamo_items::photo_to_value(state).map_err(|e| store_error("", e))
+}
+
+pub(crate) fn photo_from_item(table: &str, item: Item) -> Result<domain::photo::PhotoRecord, StoreError> {
+    dynamo_items::photo_from_item(item).map_err(|e| store_error(table, e))
+}
+
 /// A timestamp as an attribute value, formatted exactly as the item structs format it (`time`'s RFC 3339).
 pub(crate) fn timestamp(ts: Timestamp) -> Result<AttributeValue, StoreError> {
     dynamo_items::timestamp_value(ts)

@@ -10,7 +10,7 @@ use super::{sdk_config, unique};
 use aws_adapters::{S3Addressing, S3Objects};
 use domain::ServiceError;
 use domain::object::*;
-use domain::ports::{ObjectDelete, ObjectGet, ObjectPresign, ObjectPut};
+use domain::ports::{ObjectDelete, ObjectGet, ObjectHead, ObjectPresign, ObjectPut};
 use std::collections::BTreeMap;
 
 async fn objects_and_bucket() -> (S3Objects, BucketName) {
@@ -203,4 +203,35 @@ async fn a_presigned_get_used_by_a_plain_http_client_downloads_the_object() {
     assert!(response.status().is_success(), "{}", response.status());
     assert_eq!(response.headers()["content-type"], "image/jpeg");
     assert_eq!(response.bytes().await.unwrap().as_ref(), jpeg_bytes().as_slice());
+}
+
+#[tokio::test]
+async fn a_head_reads_size_content_type_metadata_and_etag_without_the_bytes_and_a_missing_key_is_none() {
+    let (objects, bucket) = objects_and_bucket().await;
+    let (key, other) = (key("renditions/user-1/01J12/medium.jpg"), key("renditions/user-1/01J12/large.jpg"));
+    let metadata = Metadata::new().with("width", "800").unwrap().with("height", "600").unwrap();
+    let put = NewObject { bytes: jpeg_bytes(), content_type: ContentType::jpeg(), metadata: metadata.clone() };
+    let etag = objects.put_object(&bucket, &key, put).await.unwrap();
+
+    let info = objects.head_object(&bucket, &key).await.expect("head").expect("the object exists");
+    assert_eq!(
+        info,
+        ObjectInfo {
+            size: jpeg_bytes().len() as u64,
+            content_type: Some(ContentType::jpeg()),
+            metadata: metadata.as_map().clone(),
+            etag
+        }
+    );
+    assert_eq!(objects.head_object(&bucket, &other).await.unwrap(), None);
+    objects.delete_object(&bucket, &key).await.unwrap();
+    assert_eq!(objects.head_object(&bucket, &key).await.unwrap(), None, "a deleted object is gone");
+}
+
+#[tokio::test]
+async fn a_head_in_a_missing_bucket_reads_as_a_missing_object() {
+    let (objects, _) = objects_and_bucket().await;
+    let missing = BucketName::parse(&format!("missing-{}", unique())).unwrap();
+    // S3 answers HEAD without a body, so it cannot say which of the two is missing (documented on the port).
+    assert_eq!(objects.head_object(&missing, &key("k")).await.unwrap(), None);
 }
