@@ -13,6 +13,7 @@
 
 use aws_lambda_events::event::eventbridge::EventBridgeEvent;
 use domain::ServiceError;
+use domain::error::chain;
 use domain::idempotency::Idempotency;
 use domain::mail::MailAddress;
 use domain::notify::{Notified, NotifyError, Skipped};
@@ -97,18 +98,6 @@ impl NotifyFailed {
         }
         (error_type, self.to_string())
     }
-}
-
-/// An error and its causes on one line.
-fn chain(e: &(dyn std::error::Error + 'static)) -> String {
-    let mut out = e.to_string();
-    let mut source = e.source();
-    while let Some(cause) = source {
-        out.push_str(": ");
-        out.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    out
 }
 
 /// Mails the owner of the photo `event` reports, once per upload.

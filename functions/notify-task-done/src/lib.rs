@@ -15,6 +15,7 @@
 //! an email no mail service takes, and a change whose mail was already sent.
 
 use aws_lambda_events::event::eventbridge::EventBridgeEvent;
+use domain::error::chain;
 use domain::idempotency::Idempotency;
 use domain::mail::MailAddress;
 use domain::notify::{Notified, NotifyError, Skipped, notify_task_done};
@@ -99,18 +100,6 @@ impl NotifyFailed {
         }
         (error_type, self.to_string())
     }
-}
-
-/// An error and its causes on one line.
-fn chain(e: &(dyn std::error::Error + 'static)) -> String {
-    let mut out = e.to_string();
-    let mut source = e.source();
-    while let Some(cause) = source {
-        out.push_str(": ");
-        out.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    out
 }
 
 /// Mails the owner of the task `event` reports done, once per change.

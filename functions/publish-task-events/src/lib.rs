@@ -33,9 +33,9 @@
 use aws_lambda_events::event::dynamodb::{Event, EventRecord};
 use aws_lambda_events::streams::{DynamoDbBatchItemFailure, DynamoDbEventResponse};
 use domain::bus::{BusEvent, EntryOutcome, EventBusName, batches};
+use domain::error::chain;
 use domain::ports::EventPut;
 use domain::{TaskEvent, Timestamp};
-use std::error::Error as StdError;
 
 /// What one stream record comes to.
 enum Decoded {
@@ -156,18 +156,6 @@ fn observed_at(record: &EventRecord) -> Timestamp {
         return domain::now();
     }
     Timestamp::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000).unwrap_or_else(|_| domain::now())
-}
-
-/// An error and its causes on one line, for the log.
-fn chain(err: &(dyn StdError + 'static)) -> String {
-    let mut out = err.to_string();
-    let mut source = err.source();
-    while let Some(cause) = source {
-        out.push_str(": ");
-        out.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    out
 }
 
 #[cfg(test)]

@@ -15,6 +15,7 @@
 //! URL-decoded; a key that is not a rendition key is logged and ignored.
 
 use aws_lambda_events::event::s3::{S3Event, S3EventRecord};
+use domain::error::chain;
 use domain::photo::service::{PipelineError, Recorded, Recorder};
 use domain::photo::{RenditionKey, RenditionName, decode_event_key};
 use domain::ports::{EventPut, ObjectDelete, ObjectHead, PhotoGet, PhotoUpdate};
@@ -90,18 +91,6 @@ impl RecordFailed {
         tracing::error!(error_type, key = %self.key, error = %chain(&self.error), "recording failed; Lambda will retry");
         (error_type, self.to_string())
     }
-}
-
-/// An error and its causes on one line.
-fn chain(e: &(dyn std::error::Error + 'static)) -> String {
-    let mut out = e.to_string();
-    let mut source = e.source();
-    while let Some(cause) = source {
-        out.push_str(": ");
-        out.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    out
 }
 
 fn result(outcome: Outcome, key: String) -> RecordResult {

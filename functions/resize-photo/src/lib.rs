@@ -18,6 +18,7 @@
 //! notification is set on that bucket only.
 
 use aws_lambda_events::event::s3::{S3Event, S3EventRecord};
+use domain::error::chain;
 use domain::photo::service::{PipelineError, Processed, Resizer};
 use domain::photo::{Failure, FailureCode, RenditionName, RenditionSize, RenditionSpecs, UploadKey, decode_event_key};
 use domain::ports::{
@@ -138,18 +139,6 @@ impl ResizeFailed {
         tracing::error!(error_type, key = %self.key, error = %chain(&self.error), "resizing failed; Lambda will retry");
         (error_type, self.to_string())
     }
-}
-
-/// An error and its causes on one line.
-fn chain(e: &(dyn std::error::Error + 'static)) -> String {
-    let mut out = e.to_string();
-    let mut source = e.source();
-    while let Some(cause) = source {
-        out.push_str(": ");
-        out.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    out
 }
 
 fn ignored(key: String, why: &str) -> RecordResult {

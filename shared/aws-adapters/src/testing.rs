@@ -300,16 +300,9 @@ pub async fn batch_put_tasks(client: &Client, table: &str, tasks: &[domain::Task
     Ok(())
 }
 
-/// An error and its causes on one line.
+/// An error and its causes on one line (the domain's [`domain::error::chain`], kept under this name for tests).
 pub fn error_chain(err: &(dyn std::error::Error + 'static)) -> String {
-    let mut out = err.to_string();
-    let mut source = err.source();
-    while let Some(cause) = source {
-        out.push_str(": ");
-        out.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    out
+    domain::error::chain(err)
 }
 
 fn find_on_path(program: &str) -> Option<PathBuf> {

@@ -82,3 +82,16 @@ impl ServiceError {
         matches!(self, Self::Unavailable(_))
     }
 }
+
+/// An error and its causes on one line (`outer: cause: root cause`), for logs and for messages that must carry the
+/// whole story.
+pub fn chain(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut out = err.to_string();
+    let mut source = err.source();
+    while let Some(cause) = source {
+        out.push_str(": ");
+        out.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    out
+}
