@@ -2,6 +2,7 @@
 //! and must give the answer listed here: an HTTP status for the API's functions, a result or a named error for the
 //! functions state machines invoke. A file without an expectation, or an expectation without a file, fails.
 
+use domain::invoice::service::{self, StepInput};
 use domain::{Description, Status, Task, TaskId, Title, UserId, Version, ports::TaskPut};
 use local::{Stack, StackConfig};
 use serde_json::Value;
@@ -98,6 +99,41 @@ const EXPECTED: &[(&str, &str, Expect)] = &[
     ("record-photo", "upload-key", Gives(r#"{"outcomes": ["ignored"]}"#)),
     ("notify-photo-processed", "photo-processed", Gives(r#"{"outcome": "skipped", "reason": "no_profile"}"#)),
     ("notify-photo-processed", "not-a-photo-event", Gives(r#"{"outcome": "skipped", "reason": "not_a_photo_event"}"#)),
+    ("start-invoice", "invoice-upload", Gives(r#"{"outcomes": ["started"]}"#)),
+    ("start-invoice", "encoded-name", Gives(r#"{"outcomes": ["started"]}"#)),
+    ("start-invoice", "not-a-pdf", Gives(r#"{"outcomes": ["ignored"]}"#)),
+    ("start-invoice", "object-removed", Gives(r#"{"outcomes": ["ignored"]}"#)),
+    ("parse-invoice", "uploaded-pdf", Fails("InvalidDocument")),
+    ("parse-invoice", "other-bucket", Fails("InvalidInput")),
+    ("parse-invoice", "not-a-step-input", Fails("InvalidInput")),
+    ("validate-invoice", "valid", Gives(r#"{"valid": true}"#)),
+    ("validate-invoice", "totals-off", Gives(r#"{"valid": false}"#)),
+    ("validate-invoice", "no-invoice", Fails("InvalidInput")),
+    ("store-invoice", "valid", Gives(r#"{"outcome": "stored"}"#)),
+    ("store-invoice", "rejected", Gives(r#"{"recorded": "rejected"}"#)),
+    ("store-invoice", "failed-to-parse", Gives(r#"{"recorded": "failed"}"#)),
+    ("store-invoice", "no-invoice", Fails("InvalidInput")),
+    ("email-invoice", "stored", Gives(r#"{"outcome": "sent", "to": "ap@example.fr"}"#)),
+    ("email-invoice", "rejected", Gives(r#"{"outcome": "no_recipient"}"#)),
+    ("email-invoice", "failed-to-parse", Gives(r#"{"outcome": "no_recipient"}"#)),
+    ("email-invoice", "no-invoice", Fails("InvalidInput")),
+    ("request-invoice-upload", "valid", Http(200)),
+    ("request-invoice-upload", "no-file-name", Http(200)),
+    ("request-invoice-upload", "too-large", Http(422)),
+    ("request-invoice-upload", "not-a-pdf-name", Http(422)),
+    ("request-invoice-upload", "malformed-json", Http(400)),
+    ("request-invoice-upload", "no-claims", Http(401)),
+    ("list-invoices", "first-page", Http(200)),
+    ("list-invoices", "by-status", Http(200)),
+    ("list-invoices", "limit-too-large", Http(400)),
+    ("list-invoices", "forged-next", Http(400)),
+    ("list-invoices", "unknown-status", Http(422)),
+    ("list-invoices", "no-claims", Http(401)),
+    ("get-invoice", "stored", Http(200)),
+    ("get-invoice", "missing", Http(404)),
+    ("get-invoice", "someone-elses", Http(404)),
+    ("get-invoice", "not-an-invoice-id", Http(400)),
+    ("get-invoice", "no-claims", Http(401)),
 ];
 
 async fn fresh_stack() -> (std::sync::Arc<Stack>, tempfile::TempDir) {
@@ -118,6 +154,12 @@ async fn fresh_stack() -> (std::sync::Arc<Stack>, tempfile::TempDir) {
         version: Version::FIRST,
     };
     stack.store().tasks(table).unwrap().put_task(&task).await.unwrap();
+    // The invoice `events/get-invoice/stored.json` asks for: the one `events/store-invoice/valid.json` stores.
+    let table = &stack.lambda().function("StoreInvoiceFunction").unwrap().decl.env["INVOICES_TABLE"];
+    let sample = std::fs::read_to_string(repo_root().join("events/store-invoice/valid.json")).unwrap();
+    let step = StepInput::parse(serde_json::from_str(&sample).unwrap()).unwrap();
+    let invoice = step.invoice.clone().expect("the sample has an invoice");
+    service::keep(&stack.store().invoices(table).unwrap(), &step.submission, invoice, None, at).await.unwrap();
     (stack, dir)
 }
 

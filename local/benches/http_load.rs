@@ -4,61 +4,21 @@
 //!
 //! Run: `cargo bench -p local --bench http_load`. `LOAD_SECONDS` (default 10), `LOAD_CONNECTIONS` (default 32).
 
-use std::{
-    io::{BufRead, BufReader},
-    path::{Path, PathBuf},
-    process::{Command, Stdio},
-};
+mod support;
+
+use std::{path::Path, process::Command};
+
+use support::ReleaseStack;
 
 fn main() {
     if Command::new("wrk").arg("--version").output().is_err() {
         eprintln!("wrk is not installed: `apt-get install wrk`");
         std::process::exit(2);
     }
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-    assert!(
-        Command::new(env!("CARGO"))
-            .current_dir(&root)
-            .args(["build", "--release", "-p", "local", "--bin", "local"])
-            .status()
-            .unwrap()
-            .success()
-    );
-    let target = std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| root.join("target"));
-    let local = target.join("release/local");
     let seconds = std::env::var("LOAD_SECONDS").unwrap_or_else(|_| "10".into());
     let connections = std::env::var("LOAD_CONNECTIONS").unwrap_or_else(|_| "32".into());
-    let data = std::env::temp_dir().join(format!("http-load-{}", std::process::id()));
-
-    let mut server = Command::new(&local)
-        .current_dir(&root)
-        .args(["up", "--port", "0", "--data-dir"])
-        .arg(&data)
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    // `local up` announces its address on stderr once it listens.
-    let mut stderr = BufReader::new(server.stderr.take().unwrap());
-    let mut line = String::new();
-    let base = loop {
-        line.clear();
-        assert!(stderr.read_line(&mut line).unwrap() > 0, "local exited before listening");
-        if let Some(rest) = line.strip_prefix("local stack: ") {
-            break rest.split_whitespace().next().unwrap().to_owned();
-        }
-    };
-    std::thread::spawn(move || std::io::copy(&mut stderr, &mut std::io::sink()));
-    let token = String::from_utf8(
-        Command::new(&local)
-            .current_dir(&root)
-            .args(["token", "loadtest", "--data-dir"])
-            .arg(&data)
-            .output()
-            .unwrap()
-            .stdout,
-    )
-    .unwrap();
+    let stack = ReleaseStack::start("http-load", &[]);
+    let (base, token, data) = (stack.base.clone(), stack.token("loadtest"), stack.data.clone());
     let auth = format!("Authorization: Bearer {}", token.trim());
 
     let script = data.join("post.lua");
@@ -71,12 +31,10 @@ fn main() {
     let id = list["tasks"][0]["id"].as_str().expect("a task to read").to_owned();
     let get = wrk(&connections, &seconds, &auth, None, &format!("{base}/tasks/{id}"));
 
-    let _ = server.kill();
-    let _ = server.wait();
-    let _ = std::fs::remove_dir_all(&data);
+    drop(stack);
     println!(
         "\nconnections={connections} duration={seconds}s, one machine ({} cores) running both wrk and the stack",
-        std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0)
+        support::cores()
     );
     for (name, r) in [("POST /tasks", post), ("GET /tasks/{id}", get)] {
         println!("{name:<16} {:>9.0} req/s  p50 {:>6.2} ms  p99 {:>6.2} ms  non-2xx {}", r.rps, r.p50, r.p99, r.errors);

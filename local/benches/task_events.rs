@@ -10,61 +10,19 @@
 //!
 //! Run: `cargo bench -p local --bench task_events`. `CHANGES` (default 300).
 
-use std::{
-    io::{BufRead, BufReader},
-    path::{Path, PathBuf},
-    process::{Command, Stdio},
-    time::{Duration, Instant},
-};
+mod support;
+
+use std::time::{Duration, Instant};
+
+use support::{Percentiles, ReleaseStack};
 
 fn main() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-    assert!(
-        Command::new(env!("CARGO"))
-            .current_dir(&root)
-            .args(["build", "--release", "-p", "local", "--bin", "local"])
-            .status()
-            .unwrap()
-            .success()
-    );
-    let target = std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| root.join("target"));
-    let local = target.join("release/local");
     let changes: usize = std::env::var("CHANGES").ok().and_then(|v| v.parse().ok()).unwrap_or(300);
-    let data = std::env::temp_dir().join(format!("task-events-bench-{}", std::process::id()));
-
-    let mut server = Command::new(&local)
-        .current_dir(&root)
-        .args(["up", "--port", "0", "--data-dir"])
-        .arg(&data)
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut stderr = BufReader::new(server.stderr.take().unwrap());
-    let mut line = String::new();
-    let base = loop {
-        line.clear();
-        assert!(stderr.read_line(&mut line).unwrap() > 0, "local exited before listening");
-        if let Some(rest) = line.strip_prefix("local stack: ") {
-            break rest.split_whitespace().next().unwrap().to_owned();
-        }
-    };
-    std::thread::spawn(move || std::io::copy(&mut stderr, &mut std::io::sink()));
-    let token = String::from_utf8(
-        Command::new(&local)
-            .current_dir(&root)
-            .args(["token", "bench", "--data-dir"])
-            .arg(&data)
-            .output()
-            .unwrap()
-            .stdout,
-    )
-    .unwrap()
-    .trim()
-    .to_owned();
+    let stack = ReleaseStack::start("task-events-bench", &[]);
+    let (base, token) = (stack.base.clone(), stack.token("bench"));
 
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-    let mut latencies = runtime.block_on(async {
+    let latencies = runtime.block_on(async {
         let client = reqwest::Client::new();
         let created: serde_json::Value = client
             .post(format!("{base}/tasks"))
@@ -103,21 +61,13 @@ fn main() {
         }
         latencies
     });
-    let _ = server.kill();
-    let _ = server.wait();
-    let _ = std::fs::remove_dir_all(&data);
+    drop(stack);
 
-    latencies.sort();
-    let at = |q: f64| latencies[((latencies.len() as f64 * q).ceil() as usize).clamp(1, latencies.len()) - 1];
-    let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+    let latencies = Percentiles::new(latencies);
     println!(
-        "PUT /tasks/{{id}} -> activity entry readable, {} changes, one at a time ({} cores): \
-         p50 {:.1} ms  p90 {:.1} ms  p99 {:.1} ms  max {:.1} ms",
-        latencies.len(),
-        std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0),
-        ms(at(0.50)),
-        ms(at(0.90)),
-        ms(at(0.99)),
-        ms(at(1.0)),
+        "PUT /tasks/{{id}} -> activity entry readable, {} changes, one at a time ({} cores): {}",
+        changes,
+        support::cores(),
+        latencies.summary()
     );
 }

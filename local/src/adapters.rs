@@ -381,3 +381,46 @@ mod tests {
         assert!(serde_json::to_string(&envelope).unwrap().contains("bob@example.com"));
     }
 }
+
+/// The `ExecutionStart` port on the local Step Functions, called in-process with the name the caller chose, as
+/// StartExecution is: a name already used (a closed execution, or a running one with another input) is
+/// [`StartedExecution::AlreadyExists`]; a running one with the same input is handed back, and nothing new runs.
+///
+/// Weak, and set once the stack has built Step Functions: executions invoke functions, so they are built after them.
+#[derive(Clone, Default)]
+pub struct LocalExecutions(pub Arc<OnceLock<Weak<local_sfn::Executions>>>);
+
+/// A start before the stack finished starting.
+#[derive(Debug, thiserror::Error)]
+#[error("the local Step Functions is not running (the stack is starting or stopping)")]
+struct ExecutionsNotStarted;
+
+impl domain::ports::ExecutionStart for LocalExecutions {
+    async fn start_execution(
+        &self,
+        state_machine_arn: &str,
+        name: &str,
+        input: &serde_json::Value,
+    ) -> Result<domain::ports::StartedExecution, ServiceError> {
+        use domain::ports::StartedExecution;
+        let executions = self
+            .0
+            .get()
+            .and_then(Weak::upgrade)
+            .ok_or_else(|| ServiceError::Unavailable(Box::new(ExecutionsNotStarted)))?;
+        let request = local_sfn::executions::StartRequest {
+            state_machine_arn: state_machine_arn.to_owned(),
+            name: Some(name.to_owned()),
+            input: Some(input.to_string()),
+        };
+        match executions.start(request).await {
+            Ok(record) => Ok(StartedExecution::Started { execution_arn: record.execution_arn }),
+            Err(e) => match e.code() {
+                "ExecutionAlreadyExists" => Ok(StartedExecution::AlreadyExists),
+                "StateMachineDoesNotExist" => Err(ServiceError::NotFound(Box::new(e))),
+                "InvalidArn" | "InvalidName" | "InvalidExecutionInput" => Err(ServiceError::InvalidInput(Box::new(e))),
+                _ => Err(ServiceError::Unavailable(Box::new(e))),
+            },
+        }
+    }
+}

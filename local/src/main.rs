@@ -2,7 +2,8 @@
 //! `local states validate|run` checks and runs a state machine definition on its own (no template, Task states
 //! mocked); `local executions start|list|describe|history` drive the running stack's executions through its Step
 //! Functions API, as `aws stepfunctions --endpoint-url` would; `local events test-pattern|put` mirror EventBridge's
-//! TestEventPattern (offline) and PutEvents (on the running stack); `local photos render` is the photo resizer alone.
+//! TestEventPattern (offline) and PutEvents (on the running stack); `local photos render` is the photo resizer alone,
+//! `local invoices parse` the invoice parser alone.
 
 use clap::{Parser, Subcommand};
 use local::{
@@ -96,6 +97,19 @@ enum Command {
     /// The photo pipeline's resizer on its own.
     #[command(subcommand)]
     Photos(PhotosCommand),
+    /// The invoice pipeline's parser on its own.
+    #[command(subcommand)]
+    Invoices(InvoicesCommand),
+}
+
+#[derive(Subcommand)]
+enum InvoicesCommand {
+    /// Parse a PDF invoice as `parse-invoice` does (the embedded Factur-X/ZUGFeRD/XRechnung XML, else the text
+    /// layer) and print it as JSON: `{"number", "issue_date", "due_date", "currency", "seller": {"name", "vat_id"},
+    /// "buyer": {"name", "email"}, "lines": [{"description", "quantity", "unit_price", "amount"}], "net", "tax",
+    /// "total", "source", …}`, amounts as decimal strings. An unreadable or damaged PDF, or one that is not an
+    /// invoice, prints the reason on stderr and exits 2.
+    Parse { file: PathBuf },
 }
 
 #[derive(Subcommand)]
@@ -334,6 +348,18 @@ async fn run(mut cli: Cli) -> Result<ExitCode, Box<dyn std::error::Error>> {
                 Err(e) => {
                     eprintln!("{}: {e}", file.display());
                     Ok(ExitCode::from(e.exit_code() as u8))
+                }
+            }
+        }
+        Command::Invoices(InvoicesCommand::Parse { file }) => {
+            match invoice_pdf::parse_file(&file, &invoice_pdf::Limits::default()) {
+                Ok(invoice) => {
+                    print_json(&serde_json::to_value(&invoice)?)?;
+                    Ok(ExitCode::SUCCESS)
+                }
+                Err(e) => {
+                    eprintln!("{}: {e}", file.display());
+                    Ok(ExitCode::from(2))
                 }
             }
         }

@@ -6,6 +6,7 @@
 
 use apigw::{HttpEvent, HttpResponse};
 use aws_lambda_events::event::{eventbridge::EventBridgeEvent, s3::S3Event};
+use domain::invoice::service::StepError;
 use local_adapters::LocalStore;
 use local_core::BoxFuture;
 use local_lambda::{Env, EnvError, FunctionError, Handler};
@@ -22,6 +23,8 @@ pub struct Adapters {
     pub mail: crate::adapters::LocalMail,
     /// The local S3 (set once the stack has built it).
     pub objects: crate::adapters::LocalObjects,
+    /// The local Step Functions (set once the stack has built it).
+    pub executions: crate::adapters::LocalExecutions,
 }
 
 /// Why a function's handler cannot be built; start-up fails with it.
@@ -187,175 +190,267 @@ fn profiles(env: &Env<'_>, s: &Adapters) -> Result<local_adapters::SqliteProfile
     s.store.profiles(env.require("USERS_TABLE")?).map_err(store_error(env))
 }
 
+fn invoices(env: &Env<'_>, s: &Adapters) -> Result<local_adapters::SqliteInvoices, BuildError> {
+    s.store.invoices(env.require("INVOICES_TABLE")?).map_err(store_error(env))
+}
+
 fn page_key(env: &Env<'_>) -> Result<domain::PageKey, BuildError> {
     domain::PageKey::new(env.require("PAGE_TOKEN_SECRET")?.as_bytes().to_vec())
         .map_err(|e| env.invalid("PAGE_TOKEN_SECRET", e).into())
 }
 
-pub static BINARIES: &[Binary] = &[
-    Binary {
-        name: "create-task",
-        handler: "create_task::handle",
-        build: |env, s| Ok(http(tasks(env, s)?, |st, ev| async move { create_task::handle(&*st, ev).await })),
-    },
-    Binary {
-        name: "get-task",
-        handler: "get_task::handle",
-        build: |env, s| Ok(http(tasks(env, s)?, |st, ev| async move { get_task::handle(&*st, ev).await })),
-    },
-    Binary {
-        name: "list-tasks",
-        handler: "list_tasks::handle",
-        build: |env, s| {
-            let state = (tasks(env, s)?, page_key(env)?);
-            Ok(http(state, |st, ev| async move { list_tasks::handle(&st.0, &st.1, ev).await }))
+pub static BINARIES: &[Binary] =
+    &[
+        Binary {
+            name: "create-task",
+            handler: "create_task::handle",
+            build: |env, s| Ok(http(tasks(env, s)?, |st, ev| async move { create_task::handle(&*st, ev).await })),
         },
-    },
-    Binary {
-        name: "update-task",
-        handler: "update_task::handle",
-        build: |env, s| Ok(http(tasks(env, s)?, |st, ev| async move { update_task::handle(&*st, ev).await })),
-    },
-    Binary {
-        name: "delete-task",
-        handler: "delete_task::handle",
-        build: |env, s| Ok(http(tasks(env, s)?, |st, ev| async move { delete_task::handle(&*st, ev).await })),
-    },
-    Binary {
-        name: "get-profile",
-        handler: "get_profile::handle",
-        build: |env, s| {
-            let state = get_profile::Profiles {
-                store: profiles(env, s)?,
-                objects: s.objects.clone(),
-                bucket: uploads_bucket(env)?,
-            };
-            Ok(http(state, |st, ev| async move { get_profile::handle(&*st, ev).await }))
+        Binary {
+            name: "get-task",
+            handler: "get_task::handle",
+            build: |env, s| Ok(http(tasks(env, s)?, |st, ev| async move { get_task::handle(&*st, ev).await })),
         },
-    },
-    Binary {
-        name: "update-profile",
-        handler: "update_profile::handle",
-        build: |env, s| Ok(http(profiles(env, s)?, |st, ev| async move { update_profile::handle(&*st, ev).await })),
-    },
-    Binary {
-        name: "check-task",
-        handler: "check_task::handle",
-        build: |env, s| {
-            Ok(direct(tasks(env, s)?, |st, ev| async move {
-                check_task::handle(&*st, ev).await.map_err(check_task::CheckError::into_parts)
-            }))
+        Binary {
+            name: "list-tasks",
+            handler: "list_tasks::handle",
+            build: |env, s| {
+                let state = (tasks(env, s)?, page_key(env)?);
+                Ok(http(state, |st, ev| async move { list_tasks::handle(&st.0, &st.1, ev).await }))
+            },
         },
-    },
-    Binary {
-        name: "publish-task-events",
-        handler: "publish_task_events::handle",
-        build: |env, s| {
-            let state = (s.events.clone(), event_bus(env)?);
-            Ok(on_event(state, |st, ev: aws_lambda_events::event::dynamodb::Event| async move {
-                Ok::<_, FunctionError>(publish_task_events::handle(&st.0, &st.1, ev).await)
-            }))
+        Binary {
+            name: "update-task",
+            handler: "update_task::handle",
+            build: |env, s| Ok(http(tasks(env, s)?, |st, ev| async move { update_task::handle(&*st, ev).await })),
         },
-    },
-    Binary {
-        name: "record-task-activity",
-        handler: "record_task_activity::handle",
-        build: |env, s| {
-            Ok(on_event(activity(env, s)?, |st, ev: EventBridgeEvent<Value>| async move {
-                record_task_activity::handle(&*st, ev).await.map_err(|e| {
-                    let (t, m) = e.into_parts();
-                    FunctionError::new(t, m)
-                })
-            }))
+        Binary {
+            name: "delete-task",
+            handler: "delete_task::handle",
+            build: |env, s| Ok(http(tasks(env, s)?, |st, ev| async move { delete_task::handle(&*st, ev).await })),
         },
-    },
-    Binary {
-        name: "notify-task-done",
-        handler: "notify_task_done::handle",
-        build: |env, s| {
-            let notifier = notify_task_done::Notifier {
-                profiles: profiles(env, s)?,
-                claims: s.store.idempotency(env.require("IDEMPOTENCY_TABLE")?).map_err(store_error(env))?,
-                mail: s.mail.clone(),
-                sender: sender(env)?,
-            };
-            Ok(on_event(notifier, |st, ev: EventBridgeEvent<Value>| async move {
-                notify_task_done::handle(&*st, ev).await.map_err(|e| {
-                    let (t, m) = e.into_parts();
-                    FunctionError::new(t, m)
-                })
-            }))
+        Binary {
+            name: "get-profile",
+            handler: "get_profile::handle",
+            build: |env, s| {
+                let state = get_profile::Profiles {
+                    store: profiles(env, s)?,
+                    objects: s.objects.clone(),
+                    bucket: uploads_bucket(env)?,
+                };
+                Ok(http(state, |st, ev| async move { get_profile::handle(&*st, ev).await }))
+            },
         },
-    },
-    Binary {
-        name: "get-task-activity",
-        handler: "get_task_activity::handle",
-        build: |env, s| {
-            let state = (activity(env, s)?, tasks(env, s)?, page_key(env)?);
-            Ok(http(state, |st, ev| async move { get_task_activity::handle(&st.0, &st.1, &st.2, ev).await }))
+        Binary {
+            name: "update-profile",
+            handler: "update_profile::handle",
+            build: |env, s| Ok(http(profiles(env, s)?, |st, ev| async move { update_profile::handle(&*st, ev).await })),
         },
-    },
-    Binary {
-        name: "request-photo-upload",
-        handler: "request_photo_upload::handle",
-        build: |env, s| {
-            let state = request_photo_upload::Uploads {
-                profiles: profiles(env, s)?,
-                objects: s.objects.clone(),
-                bucket: uploads_bucket(env)?,
-            };
-            Ok(http(state, |st, ev| async move { request_photo_upload::handle(&*st, ev).await }))
+        Binary {
+            name: "check-task",
+            handler: "check_task::handle",
+            build: |env, s| {
+                Ok(direct(tasks(env, s)?, |st, ev| async move {
+                    check_task::handle(&*st, ev).await.map_err(check_task::CheckError::into_parts)
+                }))
+            },
         },
-    },
-    Binary {
-        name: "resize-photo",
-        handler: "resize_photo::handle",
-        build: |env, s| {
-            let resizer = domain::photo::service::Resizer {
-                photos: profiles(env, s)?,
-                objects: s.objects.clone(),
-                render: resize_photo::PhotoRenderer::default(),
-                bucket: uploads_bucket(env)?,
-                specs: renditions(env)?,
-            };
-            Ok(on_event(resizer, |st, ev: S3Event| async move {
-                resize_photo::handle(&*st, ev).await.map_err(|e| named(e.into_parts()))
-            }))
+        Binary {
+            name: "publish-task-events",
+            handler: "publish_task_events::handle",
+            build: |env, s| {
+                let state = (s.events.clone(), event_bus(env)?);
+                Ok(on_event(state, |st, ev: aws_lambda_events::event::dynamodb::Event| async move {
+                    Ok::<_, FunctionError>(publish_task_events::handle(&st.0, &st.1, ev).await)
+                }))
+            },
         },
-    },
-    Binary {
-        name: "record-photo",
-        handler: "record_photo::handle",
-        build: |env, s| {
-            let recorder = domain::photo::service::Recorder {
-                photos: profiles(env, s)?,
-                objects: s.objects.clone(),
-                events: s.events.clone(),
-                bus: event_bus(env)?,
-                bucket: uploads_bucket(env)?,
-                specs: renditions(env)?,
-            };
-            Ok(on_event(recorder, |st, ev: S3Event| async move {
-                record_photo::handle(&*st, ev).await.map_err(|e| named(e.into_parts()))
-            }))
+        Binary {
+            name: "record-task-activity",
+            handler: "record_task_activity::handle",
+            build: |env, s| {
+                Ok(on_event(activity(env, s)?, |st, ev: EventBridgeEvent<Value>| async move {
+                    record_task_activity::handle(&*st, ev).await.map_err(|e| {
+                        let (t, m) = e.into_parts();
+                        FunctionError::new(t, m)
+                    })
+                }))
+            },
         },
-    },
-    Binary {
-        name: "notify-photo-processed",
-        handler: "notify_photo_processed::handle",
-        build: |env, s| {
-            let notifier = notify_photo_processed::Notifier {
-                profiles: profiles(env, s)?,
-                claims: s.store.idempotency(env.require("IDEMPOTENCY_TABLE")?).map_err(store_error(env))?,
-                mail: s.mail.clone(),
-                sender: sender(env)?,
-            };
-            Ok(on_event(notifier, |st, ev: EventBridgeEvent<Value>| async move {
-                notify_photo_processed::handle(&*st, ev).await.map_err(|e| named(e.into_parts()))
-            }))
+        Binary {
+            name: "notify-task-done",
+            handler: "notify_task_done::handle",
+            build: |env, s| {
+                let notifier = notify_task_done::Notifier {
+                    profiles: profiles(env, s)?,
+                    claims: s.store.idempotency(env.require("IDEMPOTENCY_TABLE")?).map_err(store_error(env))?,
+                    mail: s.mail.clone(),
+                    sender: sender(env)?,
+                };
+                Ok(on_event(notifier, |st, ev: EventBridgeEvent<Value>| async move {
+                    notify_task_done::handle(&*st, ev).await.map_err(|e| {
+                        let (t, m) = e.into_parts();
+                        FunctionError::new(t, m)
+                    })
+                }))
+            },
         },
-    },
-];
+        Binary {
+            name: "get-task-activity",
+            handler: "get_task_activity::handle",
+            build: |env, s| {
+                let state = (activity(env, s)?, tasks(env, s)?, page_key(env)?);
+                Ok(http(state, |st, ev| async move { get_task_activity::handle(&st.0, &st.1, &st.2, ev).await }))
+            },
+        },
+        Binary {
+            name: "request-photo-upload",
+            handler: "request_photo_upload::handle",
+            build: |env, s| {
+                let state = request_photo_upload::Uploads {
+                    profiles: profiles(env, s)?,
+                    objects: s.objects.clone(),
+                    bucket: uploads_bucket(env)?,
+                };
+                Ok(http(state, |st, ev| async move { request_photo_upload::handle(&*st, ev).await }))
+            },
+        },
+        Binary {
+            name: "resize-photo",
+            handler: "resize_photo::handle",
+            build: |env, s| {
+                let resizer = domain::photo::service::Resizer {
+                    photos: profiles(env, s)?,
+                    objects: s.objects.clone(),
+                    render: resize_photo::PhotoRenderer::default(),
+                    bucket: uploads_bucket(env)?,
+                    specs: renditions(env)?,
+                };
+                Ok(on_event(resizer, |st, ev: S3Event| async move {
+                    resize_photo::handle(&*st, ev).await.map_err(|e| named(e.into_parts()))
+                }))
+            },
+        },
+        Binary {
+            name: "record-photo",
+            handler: "record_photo::handle",
+            build: |env, s| {
+                let recorder = domain::photo::service::Recorder {
+                    photos: profiles(env, s)?,
+                    objects: s.objects.clone(),
+                    events: s.events.clone(),
+                    bus: event_bus(env)?,
+                    bucket: uploads_bucket(env)?,
+                    specs: renditions(env)?,
+                };
+                Ok(on_event(recorder, |st, ev: S3Event| async move {
+                    record_photo::handle(&*st, ev).await.map_err(|e| named(e.into_parts()))
+                }))
+            },
+        },
+        Binary {
+            name: "notify-photo-processed",
+            handler: "notify_photo_processed::handle",
+            build: |env, s| {
+                let notifier = notify_photo_processed::Notifier {
+                    profiles: profiles(env, s)?,
+                    claims: s.store.idempotency(env.require("IDEMPOTENCY_TABLE")?).map_err(store_error(env))?,
+                    mail: s.mail.clone(),
+                    sender: sender(env)?,
+                };
+                Ok(on_event(notifier, |st, ev: EventBridgeEvent<Value>| async move {
+                    notify_photo_processed::handle(&*st, ev).await.map_err(|e| named(e.into_parts()))
+                }))
+            },
+        },
+        Binary {
+            name: "start-invoice",
+            handler: "start_invoice::handle",
+            build: |env, s| {
+                let starter = start_invoice::Starter {
+                    executions: s.executions.clone(),
+                    state_machine_arn: env.require("STATE_MACHINE_ARN")?.to_owned(),
+                };
+                Ok(on_event(starter, |st, ev: S3Event| async move {
+                    start_invoice::handle(&*st, ev).await.map_err(|e| named(e.into_parts()))
+                }))
+            },
+        },
+        Binary {
+            name: "parse-invoice",
+            handler: "parse_invoice::handle",
+            build: |env, s| {
+                let reader = parse_invoice::Reader {
+                    objects: s.objects.clone(),
+                    parser: parse_invoice::PdfParser::default(),
+                    bucket: uploads_bucket(env)?,
+                };
+                Ok(direct(reader, |st, ev| async move {
+                    parse_invoice::handle(&*st, ev).await.map_err(StepError::into_parts)
+                }))
+            },
+        },
+        Binary {
+            name: "validate-invoice",
+            handler: "validate_invoice::handle",
+            build: |env, s| {
+                Ok(direct(invoices(env, s)?, |st, ev| async move {
+                    validate_invoice::handle(&*st, ev).await.map_err(StepError::into_parts)
+                }))
+            },
+        },
+        Binary {
+            name: "store-invoice",
+            handler: "store_invoice::handle",
+            build: |env, s| {
+                Ok(direct(invoices(env, s)?, |st, ev| async move {
+                    store_invoice::handle(&*st, ev).await.map_err(StepError::into_parts)
+                }))
+            },
+        },
+        Binary {
+            name: "email-invoice",
+            handler: "email_invoice::handle",
+            build: |env, s| {
+                let emailer = email_invoice::Emailer {
+                    objects: s.objects.clone(),
+                    mail: s.mail.clone(),
+                    profiles: profiles(env, s)?,
+                    claims: s.store.idempotency(env.require("IDEMPOTENCY_TABLE")?).map_err(store_error(env))?,
+                    sender: sender(env)?,
+                    bucket: uploads_bucket(env)?,
+                };
+                Ok(direct(emailer, |st, ev| async move {
+                    email_invoice::handle(&*st, ev).await.map_err(StepError::into_parts)
+                }))
+            },
+        },
+        Binary {
+            name: "request-invoice-upload",
+            handler: "request_invoice_upload::handle",
+            build: |env, s| {
+                let state = request_invoice_upload::Uploads {
+                    profiles: profiles(env, s)?,
+                    objects: s.objects.clone(),
+                    bucket: uploads_bucket(env)?,
+                };
+                Ok(http(state, |st, ev| async move { request_invoice_upload::handle(&*st, ev).await }))
+            },
+        },
+        Binary {
+            name: "list-invoices",
+            handler: "list_invoices::handle",
+            build: |env, s| {
+                let state = (invoices(env, s)?, page_key(env)?);
+                Ok(http(state, |st, ev| async move { list_invoices::handle(&st.0, &st.1, ev).await }))
+            },
+        },
+        Binary {
+            name: "get-invoice",
+            handler: "get_invoice::handle",
+            build: |env, s| Ok(http(invoices(env, s)?, |st, ev| async move { get_invoice::handle(&*st, ev).await })),
+        },
+    ];
 
 pub fn binary(name: &str) -> Option<&'static Binary> {
     BINARIES.iter().find(|b| b.name == name)

@@ -215,6 +215,7 @@ impl Stack {
         }
         let ses = local_ses::Ses::open(&config.data_dir, &template, identity.clone())?;
         let events_handle = crate::adapters::LocalEvents::default();
+        let executions_handle = crate::adapters::LocalExecutions::default();
         let objects = crate::adapters::LocalObjects {
             s3: Arc::default(),
             endpoint: Arc::default(),
@@ -226,6 +227,7 @@ impl Stack {
             events: events_handle.clone(),
             mail: crate::adapters::LocalMail(ses.clone()),
             objects: objects.clone(),
+            executions: executions_handle.clone(),
         };
 
         let mut functions = Vec::new();
@@ -251,6 +253,7 @@ impl Stack {
             .map(|decl| Machine::load(decl, &identity))
             .collect::<Result<Vec<_>, _>>()?;
         let executions = Executions::new(&config.data_dir, identity.clone(), machines, lambda.clone());
+        let _ = executions_handle.0.set(Arc::downgrade(&executions));
         let sqs = local_sqs::Sqs::open(&config.data_dir, &template, identity.clone())?;
         check_destinations(&lambda, &sqs)?;
         let async_invoker =
@@ -397,8 +400,9 @@ impl Stack {
     }
 
     /// Whether every change written so far has gone all the way through the event pipelines: S3 has no
-    /// notification queued, each stream mapping has read its stream to the end, EventBridge has no delivery pending
-    /// and Lambda no asynchronous invocation. Each stage lets go of an event only once the next holds it, so an
+    /// notification queued, each stream mapping has read its stream to the end, EventBridge has no delivery pending,
+    /// Lambda no asynchronous invocation and Step Functions no execution running (one waiting in a Wait state
+    /// counts as running: a stack with a long wait does not settle before it ends). Each stage lets go of an event only once the next holds it, so an
     /// event moving forward is always seen; but a function can send work back to an earlier stage (a rendition
     /// written to S3, an event put on the bus) between two checks, so [`Self::settle`] asks for two clean passes.
     /// For tests and benchmarks that wait for the system to come to rest.
@@ -412,7 +416,9 @@ impl Stack {
                 return false;
             }
         }
-        self.events.pending_deliveries().await.is_ok_and(|n| n == 0) && self.async_invoker.pending() == 0
+        self.events.pending_deliveries().await.is_ok_and(|n| n == 0)
+            && self.async_invoker.pending() == 0
+            && self.executions.running_count() == 0
     }
 
     /// Waits until [`Self::is_settled`], at most `timeout`; whether it did.

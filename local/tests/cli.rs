@@ -2,7 +2,7 @@
 //! middle of writes, after which every acknowledged write is still there — then `states validate|run` on their own
 //! and `executions …` (and the AWS CLI, when installed) against a running stack.
 
-use serde_json::Value;
+use serde_json::{Value, json};
 use std::{
     io::{Read, Write},
     net::TcpStream,
@@ -592,4 +592,34 @@ fn photos_render_writes_three_renditions_and_refuses_a_bomb_with_exit_code_2() {
     assert_eq!(out.status.code(), Some(2));
     assert!(!String::from_utf8_lossy(&out.stderr).trim().is_empty(), "the reason is printed");
     assert!(!refused.exists(), "nothing is written for a refused photo");
+}
+
+#[test]
+fn invoices_parse_prints_the_invoice_as_json_and_refuses_what_is_not_one_with_exit_code_2() {
+    let corpus = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/invoice-pdf/tests/corpus");
+    let out = local().args(["invoices", "parse"]).arg(corpus.join("facturx-en16931.pdf")).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let invoice = stdout_json(&out);
+    assert_eq!(invoice["number"], "FX-EN-2026-004");
+    assert_eq!((&invoice["issue_date"], &invoice["due_date"]), (&json!("2026-03-31"), &json!("2026-04-30")));
+    assert_eq!(
+        (&invoice["net"], &invoice["tax"], &invoice["total"]),
+        (&json!("751.80"), &json!("115.36"), &json!("867.16"))
+    );
+    assert_eq!(invoice["seller"]["vat_id"], "FR32123456789");
+    assert_eq!(invoice["buyer"]["email"], "einkauf@roesterei-nord.de");
+    assert_eq!(invoice["lines"][1]["quantity"], "2", "decimal strings: {invoice}");
+    assert_eq!(invoice["source"], "facturx");
+
+    let text = local().args(["invoices", "parse"]).arg(corpus.join("text-en-classic.pdf")).output().unwrap();
+    assert!(text.status.success(), "{}", String::from_utf8_lossy(&text.stderr));
+    assert_eq!(stdout_json(&text)["source"], "text");
+
+    for refused in ["damaged-truncated.pdf", "letter-not-an-invoice.pdf", "encrypted-user-password.pdf", "missing.pdf"]
+    {
+        let out = local().args(["invoices", "parse"]).arg(corpus.join(refused)).output().unwrap();
+        assert_eq!(out.status.code(), Some(2), "{refused}");
+        assert!(out.stdout.is_empty(), "{refused}: nothing on stdout");
+        assert!(!String::from_utf8_lossy(&out.stderr).trim().is_empty(), "{refused}: the reason is printed");
+    }
 }

@@ -9,6 +9,7 @@ mod execution_storage;
 mod executions;
 mod gateway;
 mod hardening;
+mod invoices;
 mod openapi;
 mod photo;
 mod profile;

@@ -34,6 +34,22 @@ fn jpeg(width: u16, height: u16) -> Vec<u8> {
     out
 }
 
+/// `jpeg` with an EXIF APP1 segment saying `orientation` (1–8) inserted after SOI, as a phone camera writes it.
+fn with_exif_orientation(jpeg: Vec<u8>, orientation: u16) -> Vec<u8> {
+    // TIFF header (big-endian), one IFD entry: tag 0x0112 Orientation, type SHORT, count 1, the value.
+    let mut tiff = b"MM\0\x2a\0\0\0\x08\0\x01\x01\x12\0\x03\0\0\0\x01".to_vec();
+    tiff.extend_from_slice(&orientation.to_be_bytes());
+    tiff.extend_from_slice(&[0, 0, 0, 0, 0, 0]);
+    let mut app1 = b"Exif\0\0".to_vec();
+    app1.extend(tiff);
+    let mut out = jpeg[..2].to_vec();
+    out.extend_from_slice(&[0xff, 0xe1]);
+    out.extend_from_slice(&(app1.len() as u16 + 2).to_be_bytes());
+    out.extend(app1);
+    out.extend_from_slice(&jpeg[2..]);
+    out
+}
+
 /// A PNG whose header declares 100,000 × 100,000 pixels (and whose data is a few bytes): a decompression bomb.
 fn png_bomb() -> Vec<u8> {
     fn chunk(kind: &[u8; 4], data: &[u8]) -> Vec<u8> {
@@ -186,4 +202,46 @@ async fn a_photo_request_over_20_mib_or_of_another_type_is_a_422() {
         let r = app.request(Method::POST, "/me/photo", "ada").json(&body).send().await.unwrap();
         assert_eq!(r.status(), 422, "{body}");
     }
+}
+
+#[tokio::test]
+async fn a_12_mp_phone_photo_put_with_the_rust_sdk_comes_out_upright_on_the_profile() {
+    let app = spawn_app().await;
+    me(&app).await;
+    // A 4000 × 3000 sensor image the camera tagged "rotate 90° clockwise" (orientation 6): a portrait photo.
+    let photo = with_exif_orientation(jpeg(4000, 3000), 6);
+    let r = app
+        .request(Method::POST, "/me/photo", "ada")
+        .json(&json!({"content_type": "image/jpeg", "size": photo.len()}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let ticket: Value = r.json().await.unwrap();
+    let upload_id = ticket["upload_id"].as_str().unwrap();
+    // The key the ticket's URL names, written by the SDK's PutObject (an S3 client, not the presigned URL).
+    let bucket = app.stack.template().physical_name("UploadsBucket").unwrap();
+    let key = format!("uploads/{}/{upload_id}", local::auth::sub_for("ada"));
+    assert!(ticket["upload_url"].as_str().unwrap().contains(&key), "{ticket}");
+    crate::sdk_s3::client(&app, "test")
+        .put_object()
+        .bucket(&bucket)
+        .key(&key)
+        .content_type("image/jpeg")
+        .body(photo.into())
+        .send()
+        .await
+        .expect("PutObject");
+    assert!(app.stack.settle(SETTLE).await, "the pipeline did not come to rest");
+
+    let photo = me(&app).await["photo"].clone();
+    assert_eq!((&photo["status"], &photo["upload_id"]), (&json!("ready"), &json!(upload_id)), "{photo}");
+    for (name, width, height) in [("large", 1200, 1600), ("medium", 600, 800), ("thumbnail", 150, 200)] {
+        assert_eq!(
+            (photo[name]["width"].as_u64(), photo[name]["height"].as_u64()),
+            (Some(width), Some(height)),
+            "{name} is portrait: {photo}"
+        );
+    }
+    assert_eq!(mails(&app), 1, "one email");
 }

@@ -447,6 +447,11 @@ impl Executions {
         }
     }
 
+    /// How many executions this process is running now (for a stack waiting to come to rest).
+    pub fn running_count(&self) -> usize {
+        self.running.lock().unwrap_or_else(|p| p.into_inner()).len()
+    }
+
     fn finished(&self, arn: &str) {
         self.running.lock().unwrap_or_else(|p| p.into_inner()).remove(arn);
     }

@@ -32,6 +32,8 @@ pub const USERS_TABLE_ENV: &str = "USERS_TABLE";
 pub const ACTIVITY_TABLE_ENV: &str = "ACTIVITY_TABLE";
 /// The idempotency table's name, from `template.yaml`.
 pub const IDEMPOTENCY_TABLE_ENV: &str = "IDEMPOTENCY_TABLE";
+/// The invoices table's name, from `template.yaml`.
+pub const INVOICES_TABLE_ENV: &str = "INVOICES_TABLE";
 /// The address the platform's mail comes from (SES must have it verified).
 pub const SENDER_EMAIL_ENV: &str = "SENDER_EMAIL";
 
@@ -51,6 +53,9 @@ pub const RENDITIONS_ENV: &str = "RENDITIONS";
 
 /// The event bus events are put on: its name, or its ARN (`!Ref` or `!GetAtt Bus.Arn` in `template.yaml`).
 pub const EVENT_BUS_NAME_ENV: &str = "EVENT_BUS_NAME";
+
+/// The state machine a function starts (`start-invoice`): its ARN (`!Ref` of an `AWS::Serverless::StateMachine`).
+pub const STATE_MACHINE_ARN_ENV: &str = "STATE_MACHINE_ARN";
 
 /// A required environment variable that is missing or not UTF-8.
 #[derive(Debug, thiserror::Error)]
@@ -183,6 +188,11 @@ pub fn idempotency_from_env(config: &SdkConfig) -> Result<crate::DynamoIdempoten
     Ok(crate::DynamoIdempotency::new(aws_sdk_dynamodb::Client::new(config), required_env(IDEMPOTENCY_TABLE_ENV)?))
 }
 
+/// The invoice store on the table named by [`INVOICES_TABLE_ENV`].
+pub fn invoices_from_env(config: &SdkConfig) -> Result<crate::DynamoInvoices, lambda_runtime::Error> {
+    Ok(crate::DynamoInvoices::new(aws_sdk_dynamodb::Client::new(config), required_env(INVOICES_TABLE_ENV)?))
+}
+
 /// The sender named by [`SENDER_EMAIL_ENV`], refused at start-up when it is not a mail address.
 pub fn sender_from_env() -> Result<domain::mail::MailAddress, lambda_runtime::Error> {
     let raw = required_env(SENDER_EMAIL_ENV)?;
@@ -196,6 +206,35 @@ pub fn sender_from_env() -> Result<domain::mail::MailAddress, lambda_runtime::Er
 #[cfg(feature = "ses")]
 pub fn mail_from_env(config: &SdkConfig) -> crate::SesMail {
     crate::SesMail::new(config)
+}
+
+/// The state machine named by [`STATE_MACHINE_ARN_ENV`], refused at start-up when it is not a state machine's ARN
+/// (`arn:<partition>:states:<region>:<account>:stateMachine:<name>`, optionally `:<version or alias>`).
+pub fn state_machine_from_env() -> Result<String, lambda_runtime::Error> {
+    Ok(state_machine_arn(&required_env(STATE_MACHINE_ARN_ENV)?)?)
+}
+
+fn state_machine_arn(raw: &str) -> Result<String, EnvError> {
+    let arn = raw.trim();
+    let parts: Vec<&str> = arn.splitn(7, ':').collect();
+    match parts.as_slice() {
+        ["arn", partition, "states", region, account, "stateMachine", name]
+            if [partition, region, account, name].iter().all(|p| !p.is_empty()) =>
+        {
+            Ok(arn.to_owned())
+        }
+        _ => Err(EnvError::Unexpected {
+            name: STATE_MACHINE_ARN_ENV.to_owned(),
+            value: raw.to_owned(),
+            expected: "a state machine ARN (arn:aws:states:<region>:<account>:stateMachine:<name>)",
+        }),
+    }
+}
+
+/// Executions on Step Functions.
+#[cfg(feature = "sfn")]
+pub fn executions_from_env(config: &SdkConfig) -> crate::SfnExecutions {
+    crate::SfnExecutions::new(config)
 }
 
 /// Objects on S3, addressed as [`S3_FORCE_PATH_STYLE_ENV`] says.
@@ -236,6 +275,23 @@ mod tests {
         assert_eq!(s3_addressing(Some("true")).unwrap(), S3Addressing::PathStyle);
         let err = s3_addressing(Some("yes")).unwrap_err();
         assert!(err.to_string().contains("`S3_FORCE_PATH_STYLE` is `yes`"), "{err}");
+    }
+
+    #[test]
+    fn only_a_state_machine_arn_is_taken_for_the_state_machine() {
+        let arn = "arn:aws:states:eu-central-1:123456789012:stateMachine:InvoicePipeline";
+        assert_eq!(state_machine_arn(&format!(" {arn}\n")).unwrap(), arn);
+        // A version or alias ARN names the state machine too (StartExecution takes either).
+        assert!(state_machine_arn(&format!("{arn}:live")).is_ok());
+        for bad in [
+            "InvoicePipeline",
+            "arn:aws:lambda:eu-central-1:123456789012:function:start-invoice",
+            "arn:aws:states:eu-central-1:123456789012:execution:InvoicePipeline:run-1",
+            "arn:aws:states:eu-central-1:123456789012:stateMachine:",
+        ] {
+            let err = state_machine_arn(bad).unwrap_err();
+            assert!(err.to_string().contains("`STATE_MACHINE_ARN`"), "{bad}: {err}");
+        }
     }
 
     #[test]

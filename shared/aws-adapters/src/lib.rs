@@ -4,12 +4,15 @@
 //! - [`dynamo`]: [`DynamoTasks`] (tasks table), [`DynamoProfiles`] (users table, with the photo state ports) and
 //!   [`DynamoStore`] (both), implementing every port of [`domain::ports`]. [`dynamo::schema`] names the keys, the
 //!   `ByStatus` index and the attributes exactly as `template.yaml` declares them. Lists are Queries bounded by the
-//!   page size, and [`DynamoTasks::list_tasks_counted`] reports their `ScannedCount`.
+//!   page size, and [`DynamoTasks::list_tasks_counted`] reports their `ScannedCount`. [`DynamoInvoices`]: the
+//!   invoice ports on the invoices table (records and number claims in one table, stored together by one
+//!   transaction).
 //! - [`s3`] (feature `s3`): [`S3Objects`], the object ports (get, head, put, delete, presigned PUT and GET),
 //!   virtual-hosted or path-style ([`S3Addressing`]) so a local endpoint works.
 //! - [`sqs`] (feature `sqs`): [`SqsMessages`], the message port (body and string attributes to a queue URL).
 //! - [`ses`] (feature `ses`): [`SesMail`], the mail port on SES v2 (raw MIME, or simple subject and body).
 //! - [`events`] (feature `events`): [`EventBridgeEvents`], the event port (entries to a bus, batched in order).
+//! - [`sfn`] (feature `sfn`): [`SfnExecutions`], the execution port (a state machine started under a chosen name).
 //! - [`call`]: what a failed S3, SQS, SES or EventBridge call means ([`domain::ServiceError`]), its cause kept in a
 //!   [`call::CallFailed`].
 //! - [`lambda`]: JSON logs carrying each invocation's request id, the SDK configuration, and the stores from the
@@ -24,7 +27,7 @@
 //! [`dynamo::CorruptItem`] (a stored item the domain refuses). Objects, queues and mail report
 //! `ServiceError`: not found, access denied, invalid input, mail rejected, or unavailable (the one worth retrying).
 
-#[cfg(any(feature = "s3", feature = "sqs", feature = "ses", feature = "events"))]
+#[cfg(any(feature = "s3", feature = "sqs", feature = "ses", feature = "events", feature = "sfn"))]
 pub mod call;
 pub mod dynamo;
 #[cfg(feature = "events")]
@@ -34,18 +37,22 @@ pub mod lambda;
 pub mod s3;
 #[cfg(feature = "ses")]
 pub mod ses;
+#[cfg(feature = "sfn")]
+pub mod sfn;
 #[cfg(feature = "sqs")]
 pub mod sqs;
 #[cfg(feature = "moto")]
 pub mod testing;
 
+pub use dynamo::{DynamoActivity, DynamoIdempotency, DynamoInvoices};
 pub use dynamo::{DynamoProfiles, DynamoStore, DynamoTasks, ListCost};
-pub use dynamo::{DynamoActivity, DynamoIdempotency};
 #[cfg(feature = "events")]
 pub use events::EventBridgeEvents;
 #[cfg(feature = "s3")]
 pub use s3::{S3Addressing, S3Objects};
 #[cfg(feature = "ses")]
 pub use ses::SesMail;
+#[cfg(feature = "sfn")]
+pub use sfn::SfnExecutions;
 #[cfg(feature = "sqs")]
 pub use sqs::SqsMessages;

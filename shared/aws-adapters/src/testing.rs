@@ -268,6 +268,39 @@ pub async fn create_idempotency_table(client: &Client, name: &str) -> Result<(),
     Ok(())
 }
 
+/// Creates an invoices table with a fresh name and the schema `template.yaml` declares, and returns its name.
+/// Panics (it is for tests) when moto refuses.
+pub async fn new_invoices_table(client: &Client) -> String {
+    let name = format!("Invoices-{:016x}", rand_u64());
+    create_invoices_table(client, &name).await.unwrap_or_else(|e| panic!("creating {name}: {}", error_chain(&*e)));
+    name
+}
+
+/// The invoices table: `owner` (S, HASH), `id` (S, RANGE), index `ByStatus` on `owner_status` + `id`, projection
+/// ALL, on-demand billing. Number claims live in the same table (see `dynamo::invoices`).
+pub async fn create_invoices_table(client: &Client, name: &str) -> Result<(), BoxError> {
+    client
+        .create_table()
+        .table_name(name)
+        .billing_mode(BillingMode::PayPerRequest)
+        .attribute_definitions(string_attribute(INVOICE_OWNER)?)
+        .attribute_definitions(string_attribute(INVOICE_ID)?)
+        .attribute_definitions(string_attribute(INVOICE_OWNER_STATUS)?)
+        .key_schema(key(INVOICE_OWNER, KeyType::Hash)?)
+        .key_schema(key(INVOICE_ID, KeyType::Range)?)
+        .global_secondary_indexes(
+            GlobalSecondaryIndex::builder()
+                .index_name(BY_STATUS_INDEX)
+                .key_schema(key(INVOICE_OWNER_STATUS, KeyType::Hash)?)
+                .key_schema(key(INVOICE_ID, KeyType::Range)?)
+                .projection(Projection::builder().projection_type(ProjectionType::All).build())
+                .build()?,
+        )
+        .send()
+        .await?;
+    Ok(())
+}
+
 fn string_attribute(name: &str) -> Result<AttributeDefinition, BuildError> {
     AttributeDefinition::builder().attribute_name(name).attribute_type(ScalarAttributeType::S).build()
 }

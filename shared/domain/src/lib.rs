@@ -16,6 +16,7 @@
 //!   mail sent once when a task is done.
 //! - [`photo`]: profile photos: upload ids and keys, the renditions, the photo state a profile stores (only a newer
 //!   upload moves it on), and the pipeline's operations, from the presigned upload to the "photo ready" mail.
+//! - [`invoice`]: supplier invoices: the EN 16931 fields a PDF yields, exact amounts, and the rules they must obey.
 //! - [`error`]: errors by meaning ([`Error`]); the HTTP layer maps them to statuses in exactly one place. Stores
 //!   report [`StoreError`]; objects, queues and mail report [`ServiceError`].
 //!
@@ -31,6 +32,9 @@ pub mod contract;
 pub mod error;
 pub mod event;
 pub mod idempotency;
+pub mod invoice;
+#[cfg(feature = "contract")]
+pub mod invoice_contract;
 pub mod mail;
 pub mod message;
 pub mod notify;
@@ -59,6 +63,10 @@ pub type Timestamp = time::OffsetDateTime;
 /// The current instant truncated to milliseconds, so what is stored, listed and returned compare equal everywhere
 /// (DynamoDB strings, SQLite text and JSON all round-trip the same value).
 pub fn now() -> Timestamp {
-    let now = time::OffsetDateTime::now_utc();
-    now.replace_nanosecond(now.nanosecond() / 1_000_000 * 1_000_000).unwrap_or(now)
+    truncate_to_millis(time::OffsetDateTime::now_utc())
+}
+
+/// `at` truncated to milliseconds, as [`now`] is (for instants read from elsewhere, such as an event's time).
+pub fn truncate_to_millis(at: Timestamp) -> Timestamp {
+    at.replace_nanosecond(at.nanosecond() / 1_000_000 * 1_000_000).unwrap_or(at)
 }

@@ -331,3 +331,26 @@ pub trait EventPut: Send + Sync {
         entries: &[crate::bus::BusEvent],
     ) -> impl Future<Output = Result<Vec<crate::bus::EntryOutcome>, ServiceError>> + Send;
 }
+
+/// What StartExecution did with a name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StartedExecution {
+    /// Started now; or, as StartExecution answers it, a running execution of this name and input handed back
+    /// (nothing new runs then either).
+    Started { execution_arn: String },
+    /// An execution of this name exists that is closed or has another input: nothing new was started. Names are
+    /// unique per state machine for 90 days after an execution closes.
+    AlreadyExists,
+}
+
+/// Starting a Step Functions state machine.
+pub trait ExecutionStart: Send + Sync {
+    /// Starts `state_machine_arn` on `input`, named `name`. [`ServiceError::NotFound`] when there is no such state
+    /// machine.
+    fn start_execution(
+        &self,
+        state_machine_arn: &str,
+        name: &str,
+        input: &serde_json::Value,
+    ) -> impl Future<Output = Result<StartedExecution, ServiceError>> + Send;
+}

@@ -57,7 +57,7 @@ fn rand_bits() -> u128 {
     rand::random::<u128>() & ((1u128 << 80) - 1)
 }
 
-fn truncate(raw: &str) -> String {
+pub(crate) fn truncate(raw: &str) -> String {
     raw.chars().take(40).collect()
 }
 

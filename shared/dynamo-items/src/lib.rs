@@ -1,4 +1,4 @@
-//! How tasks and profiles are laid out as DynamoDB items, in one place and without any AWS SDK.
+//! How tasks, profiles and invoices are laid out as DynamoDB items, in one place and without any AWS SDK.
 //!
 //! Three parties read or write these items: the AWS adapter (`aws-adapters`, through the SDK's item type), the
 //! local store's stream (DynamoDB JSON images in its records) and the functions that consume the stream (images
@@ -11,12 +11,20 @@
 //!   [`photo_from_item`]), written and read by the photo ports alone. They are generic over the item type: anything that converts from and into
 //!   [`serde_dynamo::Item`] (that type itself, or the SDK's `HashMap<String, AttributeValue>` when serde_dynamo's
 //!   SDK feature is on).
+//! - [`invoice_to_item`], [`invoice_from_item`]: invoice records (the invoices table); [`invoice_claim_to_item`],
+//!   [`invoice_claim_key`], [`invoice_claim_from_item`]: the owner's claim on a seller and number, an item of the same
+//!   table in the owner's `#numbers` partition.
 //!
 //! Reading goes through the domain's parsers, so an item the domain would refuse (an empty title, a status nobody
 //! writes, a version that is not a number, an index key out of step with the status) is an [`ItemError`] naming
 //! the item's key, never a panic or a half-valid [`Task`].
 
+mod invoice;
 pub mod schema;
+
+pub use invoice::{
+    invoice_claim_from_item, invoice_claim_key, invoice_claim_to_item, invoice_from_item, invoice_to_item,
+};
 
 use domain::photo::{PhotoRecord, PhotoState};
 use domain::{Description, DisplayName, Email, Profile, Status, Task, TaskId, Timestamp, Title, UserId, Version};
@@ -32,7 +40,7 @@ type Source = Box<dyn StdError + Send + Sync + 'static>;
 #[derive(Debug, thiserror::Error)]
 #[error("the {what} item {key} {direction}")]
 pub struct ItemError {
-    /// `task` or `profile`.
+    /// `task`, `profile`, `photo`, `invoice` or `invoice number claim`.
     pub what: &'static str,
     /// The key attributes, `owner=u-1, id=01J…` (`?` for one that is missing or not a string).
     pub key: String,

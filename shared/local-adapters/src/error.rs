@@ -75,3 +75,13 @@ pub struct CorruptRow {
     #[source]
     pub source: Box<dyn StdError + Send + Sync + 'static>,
 }
+
+/// A call an invoice port does not take: storing a record that is not `stored` or has no fields, refusing as
+/// `stored`. The caller's mistake, not the store's; the ports have no error for it, so it travels inside
+/// `StoreError::Unavailable` and nothing is written.
+#[derive(Debug, thiserror::Error)]
+#[error("invoice {id}: {why}")]
+pub struct InvoiceMisuse {
+    pub id: String,
+    pub why: &'static str,
+}

@@ -22,6 +22,9 @@
 //! - [`profiles`](SqliteProfiles): the users table and the three profile ports.
 //! - [`activity`](SqliteActivity), [`idempotency`](SqliteIdempotency): a task's activity log (keyed by the
 //!   change's position, so a second delivery is refused by the key) and the claims of side effects done once.
+//! - [`invoices`](SqliteInvoices): the invoices table (`(owner, id)` key, `(owner, status, id)` index) with its
+//!   number claims beside it (`<table>$numbers`) and the five invoice ports; storing a record and claiming its
+//!   seller and number is one transaction.
 //! - [`stream`]: table streams (DynamoDB Streams): [`LocalStore::enable_stream`] turns one on, every write of the
 //!   table then appends its record in its own transaction, and [`TableStream`] reads them, wakes waiting readers
 //!   on commit and trims what is past retention.
@@ -33,6 +36,7 @@ mod activity;
 mod codec;
 mod error;
 mod idempotency;
+mod invoices;
 mod profiles;
 mod store;
 pub mod stream;
@@ -40,8 +44,9 @@ mod table;
 mod tasks;
 
 pub use activity::SqliteActivity;
-pub use error::{CorruptRow, OpenError, QueryFailed};
+pub use error::{CorruptRow, InvoiceMisuse, OpenError, QueryFailed};
 pub use idempotency::SqliteIdempotency;
+pub use invoices::SqliteInvoices;
 pub use profiles::SqliteProfiles;
 pub use store::LocalStore;
 pub use stream::{StreamRecord, TableStream, ViewType};

@@ -46,6 +46,12 @@ impl TableName {
         quote(&format!("{}$stream", self.raw))
     }
 
+    /// The quoted name of a table kept beside this one (an invoices table's number claims): `<name>$<suffix>`,
+    /// which, like the stream's, no table of the template can take.
+    pub(crate) fn quoted_companion(&self, suffix: &str) -> String {
+        quote(&format!("{}${suffix}", self.raw))
+    }
+
     /// The quoted name of an index on this table, derived so two tables never share an index name.
     pub(crate) fn quoted_index(&self, suffix: &str) -> String {
         quote(&format!("{}__{suffix}", self.raw))

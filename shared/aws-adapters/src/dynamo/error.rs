@@ -83,3 +83,23 @@ pub(crate) fn condition_failed(
         Err(corrupt) => corrupt,
     }
 }
+
+/// A call an invoice port does not take: storing a record that is not `stored` or has no fields, refusing as
+/// `stored`. The caller's mistake, not the store's; the ports have no error for it, so it travels inside
+/// `StoreError::Unavailable` and nothing is written.
+#[derive(Debug, thiserror::Error)]
+#[error("invoice {id}: {why}")]
+pub struct InvoiceMisuse {
+    pub id: String,
+    pub why: &'static str,
+}
+
+/// A write that kept meeting concurrent writes to the same items (DynamoDB's `TransactionConflict`, or a state
+/// that moved between the read and the conditional write) and gave up after `attempts`. Worth retrying later.
+#[derive(Debug, thiserror::Error)]
+#[error("{operation} on table `{table}` met concurrent writes {attempts} times in a row")]
+pub struct Contended {
+    pub operation: &'static str,
+    pub table: String,
+    pub attempts: u32,
+}

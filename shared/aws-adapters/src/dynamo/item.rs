@@ -4,6 +4,7 @@
 //! [`CorruptItem`] naming its table and key, carried inside [`StoreError::Unavailable`].
 
 use aws_sdk_dynamodb::types::AttributeValue;
+use domain::invoice::{InvoiceId, InvoiceRecord};
 use domain::{Profile, StoreError, Task, Timestamp};
 use dynamo_items::{Direction, ItemError};
 use std::collections::HashMap;
@@ -20,7 +21,7 @@ pub struct CorruptItem {
     pub table: String,
     /// The item's key attributes as stored (or `?` where they are missing or not strings).
     pub key: String,
-    /// `task` or `profile`.
+    /// `task`, `profile`, `invoice` or `invoice number claim`.
     pub what: &'static str,
     #[source]
     pub source: Source,
@@ -77,6 +78,22 @@ pub(crate) fn photo_to_value(state: &domain::photo::PhotoState) -> Result<Attrib
 
 pub(crate) fn photo_from_item(table: &str, item: Item) -> Result<domain::photo::PhotoRecord, StoreError> {
     dynamo_items::photo_from_item(item).map_err(|e| store_error(table, e))
+}
+
+pub(crate) fn invoice_to_item(record: &InvoiceRecord) -> Result<Item, StoreError> {
+    dynamo_items::invoice_to_item(record).map_err(|e| store_error("", e))
+}
+
+pub(crate) fn invoice_from_item(table: &str, item: Item) -> Result<InvoiceRecord, StoreError> {
+    dynamo_items::invoice_from_item(item).map_err(|e| store_error(table, e))
+}
+
+pub(crate) fn invoice_claim_to_item(record: &InvoiceRecord) -> Result<Item, StoreError> {
+    dynamo_items::invoice_claim_to_item(record).map_err(|e| store_error("", e))
+}
+
+pub(crate) fn invoice_claim_from_item(table: &str, item: Item) -> Result<InvoiceId, StoreError> {
+    dynamo_items::invoice_claim_from_item(item).map_err(|e| store_error(table, e))
 }
 
 /// A timestamp as an attribute value, formatted exactly as the item structs format it (`time`'s RFC 3339).

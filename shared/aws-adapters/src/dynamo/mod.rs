@@ -10,10 +10,13 @@
 //! - [`activity`], [`idempotency`]: [`DynamoActivity`] (a task's activity log, keyed by owner and task, sorted by the
 //!   change's position) and [`DynamoIdempotency`] (claims of side effects done once, with a TTL), each with its
 //!   table's attribute names.
+//! - [`invoices`]: [`DynamoInvoices`], the five invoice ports on the invoices table, whose records and number claims
+//!   share the table so that storing one is one transaction.
 
 pub mod activity;
 mod error;
 pub mod idempotency;
+pub mod invoices;
 mod item;
 mod profiles;
 mod tasks;
@@ -22,8 +25,9 @@ mod update;
 pub use dynamo_items::schema;
 
 pub use activity::DynamoActivity;
-pub use error::{CallFailed, UnexplainedConditionFailure};
+pub use error::{CallFailed, Contended, InvoiceMisuse, UnexplainedConditionFailure};
 pub use idempotency::DynamoIdempotency;
+pub use invoices::DynamoInvoices;
 pub use item::{CorruptItem, EncodeFailed, profile_item, task_item};
 pub use profiles::DynamoProfiles;
 pub use tasks::{DynamoTasks, ListCost};

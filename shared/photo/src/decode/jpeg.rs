@@ -1,25 +1,28 @@
-//! JPEG decoding with libjpeg-turbo (the `turbojpeg` crate), scaled in the DCT domain.
+//! JPEG decoding with mozjpeg's libjpeg-turbo (the `mozjpeg` crate), scaled in the DCT domain.
 //!
 //! A JPEG stores 8 × 8 blocks of frequencies; decoding only the lowest 4 × 4, 2 × 2 or 1 × 1 of them yields the
 //! image at 1/2, 1/4 or 1/8 size for a fraction of the inverse-DCT, upsampling and colour-conversion work
-//! (libjpeg's `scale_denom`, Pillow's `draft`). The scale chosen is the smallest whose long edge still covers the
-//! largest rendition, so the resampler only ever shrinks. Only power-of-two scales are used: libjpeg-turbo has
-//! SIMD inverse DCTs for those, while 3/8, 5/8… run scalar code that costs more than it saves.
+//! (libjpeg's `scale_num / scale_denom`, Pillow's `draft`). The scale chosen is the smallest whose long edge still
+//! covers the largest rendition, so the resampler only ever shrinks. Only power-of-two scales are used:
+//! libjpeg-turbo has SIMD inverse DCTs for those, while 3/8, 5/8… run scalar code that costs more than it saves.
 //!
 //! The C decoder is only handed files the Rust walk in [`super::jpeg_structure`] accepted, at a size the limits
-//! accept, into a buffer Rust allocated.
+//! accept, into a buffer Rust allocated; its warnings (missing or corrupt data) are errors ([`crate::libjpeg`]).
 
 use image::metadata::Orientation;
-use turbojpeg::{Colorspace, Decompressor, Image, PixelFormat, ScalingFactor};
+use mozjpeg::{ColorSpace, ColorSpaceExt, Decompress};
 
 use super::Decoded;
 use super::jpeg_structure::{self, Frame, StructureError};
 use crate::buffers;
 use crate::error::{PhotoError, Unsupported};
+use crate::libjpeg::{self, LibjpegError, Warnings};
 use crate::pixels::{Channels, Pixels};
 use crate::{Format, Limits};
 
 pub(super) fn decode(input: &[u8], limits: &Limits, largest_long_edge: u32) -> Result<Decoded, PhotoError> {
+    // The walk also refuses more than MAX_SCANS scans, which TurboJPEG's scan limit used to: libjpeg never sees a
+    // scan bomb.
     let structure = jpeg_structure::walk(input).map_err(|e| match e {
         StructureError::TooManyScans => unsupported(format!("more than {} scans", jpeg_structure::MAX_SCANS)),
         e => PhotoError::corrupt(Format::Jpeg, e),
@@ -29,35 +32,42 @@ pub(super) fn decode(input: &[u8], limits: &Limits, largest_long_edge: u32) -> R
     let (width, height) = (u32::from(frame.width), u32::from(frame.height));
     limits.check_dimensions(width, height)?;
 
-    let lossless = matches!(frame.process, 3 | 11);
-    let scale = if lossless { ScalingFactor::ONE } else { dct_scale(width.max(height), largest_long_edge) };
-    let (out_width, out_height) = (scale.scale(width as usize), scale.scale(height as usize));
-    let mut decoder = Decompressor::new().map_err(corrupt)?;
+    let scale = dct_scale(width.max(height), largest_long_edge);
+    let (out_width, out_height) = (scale.of(width) as usize, scale.of(height) as usize);
     let multi_scan = structure.scans > 1;
     limits.check_decoded_bytes(decoder_memory(frame, multi_scan, out_width, out_height))?;
-    decoder.set_scaling_factor(scale).map_err(corrupt)?;
-    decoder.set_scan_limit(jpeg_structure::MAX_SCANS as u32).map_err(corrupt)?;
 
-    let header = decoder.read_header(input).map_err(corrupt)?;
-    if (header.width, header.height) != (width as usize, height as usize) {
-        return Err(PhotoError::corrupt(Format::Jpeg, "the decoder read another frame size than the frame header's"));
-    }
-    let (format, channels) = match header.colorspace {
-        Colorspace::Gray => (PixelFormat::GRAY, 1),
-        Colorspace::CMYK | Colorspace::YCCK => (PixelFormat::CMYK, 4),
-        Colorspace::RGB | Colorspace::YCbCr => (PixelFormat::RGB, 3),
-    };
-    let mut data = buffers::take(out_width * out_height * channels);
-    let image =
-        Image { pixels: &mut data[..], width: out_width, pitch: out_width * channels, height: out_height, format };
-    // libjpeg-turbo reports a warning (premature end, corrupt data) as an error too: such a file is refused
-    // rather than accepted with grey where the data was missing.
-    decoder.decompress(input, image).map_err(corrupt)?;
+    let (data, colour) = libjpeg::run(|| {
+        let mut decoder = Decompress::builder()
+            .with_err(libjpeg::error_manager(Warnings::Fatal))
+            .from_mem(input)
+            .map_err(|e| corrupt(e.to_string()))?;
+        if decoder.size() != (width as usize, height as usize) {
+            return Err(corrupt("the decoder read another frame size than the frame header's"));
+        }
+        let colour = match decoder.color_space() {
+            ColorSpace::JCS_GRAYSCALE => ColorSpace::JCS_GRAYSCALE,
+            ColorSpace::JCS_CMYK | ColorSpace::JCS_YCCK => ColorSpace::JCS_CMYK,
+            ColorSpace::JCS_RGB | ColorSpace::JCS_YCbCr => ColorSpace::JCS_RGB,
+            other => return Err(unsupported(format!("the colour space {other:?}"))),
+        };
+        decoder.scale(scale.0);
+        let mut decoder = decoder.to_colorspace(colour).map_err(|e| corrupt(e.to_string()))?;
+        if (decoder.width(), decoder.height()) != (out_width, out_height) {
+            return Err(corrupt("the decoder chose another output size than the scale gives"));
+        }
+        let mut data = buffers::take(out_width * out_height * colour.num_components());
+        decoder.read_scanlines_into(&mut data[..]).map_err(|e| corrupt(e.to_string()))?;
+        // Reads on to the end-of-image marker, where libjpeg still warns of corrupt data it skips.
+        decoder.finish().map_err(|e| corrupt(e.to_string()))?;
+        Ok((data, colour))
+    })
+    .map_err(|e: LibjpegError| PhotoError::corrupt(Format::Jpeg, e))??;
 
     let (w, h) = (out_width as u32, out_height as u32);
-    let pixels = match format {
-        PixelFormat::GRAY => Pixels::new(w, h, Channels::Grey, data),
-        PixelFormat::CMYK => Pixels::new(w, h, Channels::Rgb, cmyk_to_rgb(data, structure.adobe)),
+    let pixels = match colour {
+        ColorSpace::JCS_GRAYSCALE => Pixels::new(w, h, Channels::Grey, data),
+        ColorSpace::JCS_CMYK => Pixels::new(w, h, Channels::Rgb, cmyk_to_rgb(data, structure.adobe)),
         _ => Pixels::new(w, h, Channels::Rgb, data),
     }
     .ok_or_else(|| PhotoError::corrupt(Format::Jpeg, "the decoder returned fewer pixels than the frame declares"))?;
@@ -66,18 +76,38 @@ pub(super) fn decode(input: &[u8], limits: &Limits, largest_long_edge: u32) -> R
     Ok(Decoded { pixels, stored_width: width, stored_height: height, orientation, icc_profile: structure.icc_profile })
 }
 
-/// The smallest of 1/8, 1/4, 1/2 and 1 at which the long edge is still at least `target` pixels.
-fn dct_scale(long_edge: u32, target: u32) -> ScalingFactor {
-    [ScalingFactor::ONE_EIGHTH, ScalingFactor::ONE_QUARTER, ScalingFactor::ONE_HALF]
-        .into_iter()
-        .find(|scale| scale.scale(long_edge as usize) >= target as usize)
-        .unwrap_or(ScalingFactor::ONE)
+/// A DCT-domain scale in eighths: libjpeg's `scale_num` over a `scale_denom` of 8.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Scale(u8);
+
+impl Scale {
+    const ONE_EIGHTH: Scale = Scale(1);
+    const ONE_QUARTER: Scale = Scale(2);
+    const ONE_HALF: Scale = Scale(4);
+    const ONE: Scale = Scale(8);
+
+    /// A side of `size` pixels at this scale, rounded up as libjpeg does (a partial block still gives pixels).
+    fn of(self, size: u32) -> u32 {
+        (u64::from(size) * u64::from(self.0)).div_ceil(8) as u32
+    }
 }
 
-/// What libjpeg-turbo cannot do, said before it is asked to.
+/// The smallest of 1/8, 1/4, 1/2 and 1 at which the long edge is still at least `target` pixels.
+fn dct_scale(long_edge: u32, target: u32) -> Scale {
+    [Scale::ONE_EIGHTH, Scale::ONE_QUARTER, Scale::ONE_HALF]
+        .into_iter()
+        .find(|scale| scale.of(long_edge) >= target)
+        .unwrap_or(Scale::ONE)
+}
+
+/// What mozjpeg's libjpeg-turbo cannot do, said before it is asked to.
 fn check_frame(frame: &Frame) -> Result<(), PhotoError> {
     if matches!(frame.process, 5..=7 | 13..=15) {
         return Err(unsupported("hierarchical coding".into()));
+    }
+    // mozjpeg's libjpeg-turbo has no lossless decoder (libjpeg-turbo gained one in 3.0).
+    if matches!(frame.process, 3 | 11) {
+        return Err(unsupported("lossless coding".into()));
     }
     if frame.precision != 8 {
         return Err(unsupported(format!("{}-bit samples", frame.precision)));
@@ -132,8 +162,8 @@ fn unsupported(feature: String) -> PhotoError {
     PhotoError::unsupported(Unsupported::Feature { format: Format::Jpeg, feature })
 }
 
-fn corrupt(e: turbojpeg::Error) -> PhotoError {
-    PhotoError::corrupt(Format::Jpeg, e)
+fn corrupt(reason: impl Into<String>) -> PhotoError {
+    PhotoError::corrupt(Format::Jpeg, reason.into())
 }
 
 #[cfg(test)]
@@ -142,13 +172,15 @@ mod tests {
 
     #[test]
     fn the_dct_scale_never_goes_below_the_largest_rendition() {
-        assert_eq!(dct_scale(4000, 1600), ScalingFactor::ONE_HALF);
-        assert_eq!(dct_scale(4000, 2000), ScalingFactor::ONE_HALF);
-        assert_eq!(dct_scale(4000, 2001), ScalingFactor::ONE);
-        assert_eq!(dct_scale(12_800, 1600), ScalingFactor::ONE_EIGHTH);
-        assert_eq!(dct_scale(1599, 1600), ScalingFactor::ONE);
+        assert_eq!(dct_scale(4000, 1600), Scale::ONE_HALF);
+        assert_eq!(dct_scale(4000, 2000), Scale::ONE_HALF);
+        assert_eq!(dct_scale(4000, 2001), Scale::ONE);
+        assert_eq!(dct_scale(12_800, 1600), Scale::ONE_EIGHTH);
+        assert_eq!(dct_scale(6400, 1600), Scale::ONE_QUARTER);
+        assert_eq!(dct_scale(1599, 1600), Scale::ONE);
         // 4001 / 2 rounds up to 2001: libjpeg keeps the partial block.
-        assert_eq!(dct_scale(4001, 2001), ScalingFactor::ONE_HALF);
+        assert_eq!(dct_scale(4001, 2001), Scale::ONE_HALF);
+        assert_eq!(Scale::ONE_EIGHTH.of(4001), 501);
     }
 
     #[test]

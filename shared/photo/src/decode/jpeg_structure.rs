@@ -5,7 +5,7 @@
 //! decoder's memory), the sample precision and coding process (to refuse what cannot be decoded with a clear
 //! reason), the number of scans (each progressive scan is another pass over every block, so thousands of tiny
 //! scans are a CPU bomb), and whether the file reaches its end-of-image marker at all (a truncated upload must be
-//! refused, not decoded into a half-grey picture). It also collects the metadata TurboJPEG does not hand back:
+//! refused, not decoded into a half-grey picture). It also collects the metadata the C decoder is not asked for:
 //! the EXIF block (for the orientation), the ICC profile and Adobe's APP14 marker (which says CMYK is inverted).
 
 use memchr::memchr;

@@ -1,8 +1,9 @@
 //! Each input format and pixel layout ends up as the right colours: RGB order, alpha on white, grey, 16-bit,
-//! CMYK, progressive JPEG, lossy and lossless WebP; ICC profiles kept, EXIF not.
+//! CMYK, progressive and arithmetic-coded JPEG, lossy and lossless WebP; ICC profiles kept, EXIF not.
 
 use image::{GrayAlphaImage, GrayImage, ImageBuffer, Luma, Rgb, RgbImage, Rgba, RgbaImage};
-use turbojpeg::{Colorspace, Decompressor};
+use jpeg_encoder::ColorType;
+use mozjpeg::ColorSpace;
 
 use crate::*;
 
@@ -50,8 +51,7 @@ fn transparent_png_pixels_are_flattened_onto_white() {
 fn a_greyscale_png_becomes_a_greyscale_jpeg() {
     let input = png(GrayImage::from_fn(64, 48, |x, _| Luma([if x < 32 { 40 } else { 220 }])));
     let rendition = &render_ok(&input, &large())[0];
-    let header = Decompressor::new().unwrap().read_header(&rendition.jpeg).unwrap();
-    assert_eq!(header.colorspace, Colorspace::Gray);
+    assert_eq!(jpeg_colour_space(&rendition.jpeg), ColorSpace::JCS_GRAYSCALE);
     let image = Decoded::of(rendition);
     assert_colour(image.at(10, 24), [40; 3], 4, "dark half");
     assert_colour(image.at(54, 24), [220; 3], 4, "light half");
@@ -84,16 +84,10 @@ fn a_sixteen_bit_png_is_brought_to_eight_bits() {
 #[test]
 fn a_greyscale_jpeg_stays_greyscale() {
     let pixels: Vec<u8> = (0..64 * 48).map(|i| if i % 64 < 32 { 30 } else { 200 }).collect();
-    let image = turbojpeg::Image {
-        pixels: &pixels[..],
-        width: 64,
-        pitch: 64,
-        height: 48,
-        format: turbojpeg::PixelFormat::GRAY,
-    };
-    let input = turbojpeg::compress(image, 95, turbojpeg::Subsamp::Gray).unwrap().to_vec();
+    let input = encode_jpeg(&pixels, 64, 48, ColorType::Luma);
+    assert_eq!(jpeg_colour_space(&input), ColorSpace::JCS_GRAYSCALE);
     let rendition = &render_ok(&input, &large())[0];
-    assert_eq!(Decompressor::new().unwrap().read_header(&rendition.jpeg).unwrap().colorspace, Colorspace::Gray);
+    assert_eq!(jpeg_colour_space(&rendition.jpeg), ColorSpace::JCS_GRAYSCALE);
     assert_colour(Decoded::of(rendition).at(10, 24), [30; 3], 6, "dark half");
 }
 
@@ -105,6 +99,11 @@ fn an_adobe_cmyk_jpeg_is_converted_to_rgb() {
 #[test]
 fn a_progressive_jpeg_is_decoded() {
     assert_red_then_blue(&render_ok(&fixture("progressive.jpg"), &large())[0], 30);
+}
+
+#[test]
+fn an_arithmetic_coded_jpeg_is_decoded() {
+    assert_red_then_blue(&render_ok(&fixture("arithmetic.jpg"), &large())[0], 30);
 }
 
 #[test]

@@ -109,7 +109,11 @@ fn a_truncated_jpeg_with_an_end_marker_glued_on_is_still_corrupt() {
     // Passes the structure walk; libjpeg-turbo's "premature end of data" warning must still refuse it.
     let whole = photo_jpeg();
     let glued = [&whole[..whole.len() / 2], &[0xFF, 0xD9][..]].concat();
-    assert_code(&refused(&glued, &Limits::default()), "corrupt");
+    let error = refused(&glued, &Limits::default());
+    assert_code(&error, "corrupt");
+    // libjpeg's warning made an error: its default is to carry on and fill the rest with grey.
+    let source = std::error::Error::source(&error).map(|s| s.to_string());
+    assert_eq!(source.as_deref(), Some("Corrupt JPEG data: premature end of data segment"));
 }
 
 #[test]
@@ -207,6 +211,16 @@ fn a_hierarchical_jpeg_is_refused_as_unsupported() {
     let sof = segment(&input, 0xC0);
     input[sof + 1] = 0xC5;
     assert_code(&refused(&input, &Limits::default()), "unsupported");
+}
+
+#[test]
+fn a_lossless_jpeg_is_refused_as_unsupported() {
+    let mut input = photo_jpeg();
+    let sof = segment(&input, 0xC0);
+    input[sof + 1] = 0xC3;
+    let error = refused(&input, &Limits::default());
+    assert_code(&error, "unsupported");
+    assert_eq!(error.reason(), "this JPEG uses lossless coding, which is not supported; save it as a standard JPEG");
 }
 
 #[test]

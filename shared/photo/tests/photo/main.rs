@@ -1,8 +1,10 @@
 //! The photo resizer from the outside: what a Lambda function or `local photos render` sees.
 //!
-//! One test binary (the `mod`s below) sharing the helpers here: inputs are made in memory with libjpeg-turbo and
-//! the `image` crate, except the few that need an independent implementation (EXIF orientations, Adobe CMYK,
-//! progressive JPEG, lossy WebP), which `fixtures/make_fixtures.py` made with Pillow.
+//! One test binary (the `mod`s below) sharing the helpers here: inputs are made in memory with `jpeg-encoder` (a
+//! pure-Rust encoder, so the decoder under test meets another implementation's files) and the `image` crate, and
+//! renditions are read back with mozjpeg; except the few inputs that need an independent implementation (EXIF
+//! orientations, Adobe CMYK, progressive and arithmetic-coded JPEG, lossy WebP), which `fixtures/make_fixtures.py`
+//! made with Pillow and jpegtran.
 
 mod file;
 mod formats;
@@ -15,8 +17,9 @@ use std::io::Cursor;
 use std::time::{Duration, Instant};
 
 use image::{DynamicImage, ImageFormat};
+use jpeg_encoder::{ColorType, Encoder, SamplingFactor};
+use mozjpeg::{ColorSpace, Decompress};
 use photo::{Limits, PhotoError, Rendition, RenditionSpec, render};
-use turbojpeg::{Image, PixelFormat, Subsamp};
 
 /// The configuration of the photo pipeline: thumbnail 200, medium 800, large 1600.
 pub fn standard() -> Vec<RenditionSpec> {
@@ -57,8 +60,21 @@ pub fn fixture(name: &str) -> Vec<u8> {
 pub fn jpeg(width: usize, height: usize, f: impl Fn(usize, usize) -> [u8; 3]) -> Vec<u8> {
     let pixels: Vec<u8> =
         (0..height).flat_map(|y| (0..width).map(move |x| (x, y))).flat_map(|(x, y)| f(x, y)).collect();
-    let image = Image { pixels: &pixels[..], width, pitch: width * 3, height, format: PixelFormat::RGB };
-    turbojpeg::compress(image, 95, Subsamp::None).expect("encode a test JPEG").to_vec()
+    encode_jpeg(&pixels, width, height, ColorType::Rgb)
+}
+
+/// A baseline JPEG (quality 95, no chroma subsampling) of `pixels`, packed rows of `colour`.
+pub fn encode_jpeg(pixels: &[u8], width: usize, height: usize, colour: ColorType) -> Vec<u8> {
+    let mut out = Vec::new();
+    let mut encoder = Encoder::new(&mut out, 95);
+    encoder.set_sampling_factor(SamplingFactor::R_4_4_4);
+    encoder.encode(pixels, width as u16, height as u16, colour).expect("encode a test JPEG");
+    out
+}
+
+/// The colour space a JPEG declares (from its JFIF or Adobe marker and its number of components).
+pub fn jpeg_colour_space(jpeg: &[u8]) -> ColorSpace {
+    Decompress::new_mem(jpeg).expect("a JPEG header").color_space()
 }
 
 pub fn png(image: impl Into<DynamicImage>) -> Vec<u8> {
@@ -82,9 +98,12 @@ pub struct Decoded {
 
 impl Decoded {
     pub fn of(rendition: &Rendition) -> Self {
-        let image = turbojpeg::decompress(&rendition.jpeg, PixelFormat::RGB).expect("a rendition decodes");
-        assert_eq!((image.width, image.height), (rendition.width as usize, rendition.height as usize));
-        Decoded { width: image.width, height: image.height, rgb: image.pixels }
+        let mut image = Decompress::new_mem(&rendition.jpeg).and_then(|d| d.rgb()).expect("a rendition decodes");
+        let (width, height) = (image.width(), image.height());
+        assert_eq!((width, height), (rendition.width as usize, rendition.height as usize));
+        let rgb = image.read_scanlines::<u8>().expect("a rendition decodes");
+        image.finish().expect("a rendition ends well");
+        Decoded { width, height, rgb }
     }
 
     pub fn at(&self, x: usize, y: usize) -> [u8; 3] {
