@@ -16,7 +16,7 @@
 //! call), `InvalidInput` (`Email` without a parsed invoice).
 
 use domain::idempotency::Idempotency;
-use domain::invoice::service::{Mailed, Mailer, StepError, StepInput, Submission};
+use domain::invoice::service::{Mailed, Mailer, StepError, StepInput};
 use domain::mail::MailAddress;
 use domain::object::BucketName;
 use domain::ports::{MailSend, ObjectGet, ProfileGet};
@@ -33,16 +33,6 @@ pub struct Emailer<O, M, P, I> {
     pub sender: MailAddress,
     /// `UPLOADS_BUCKET`: the only bucket a submitted PDF is read from.
     pub bucket: BucketName,
-}
-
-fn from_uploads_bucket(submission: &Submission, bucket: &BucketName) -> Result<(), StepError> {
-    if submission.object.bucket == bucket.as_str() {
-        return Ok(());
-    }
-    Err(StepError::InvalidInput(format!(
-        "the submission's object is in `{}`, not in the uploads bucket `{bucket}`",
-        submission.object.bucket
-    )))
 }
 
 pub async fn handle<O, M, P, I>(emailer: &Emailer<O, M, P, I>, event: Value) -> Result<Mailed, StepError>
@@ -63,7 +53,7 @@ where
         }
         None => {
             let invoice = input.require_invoice()?;
-            from_uploads_bucket(&input.submission, bucket)?;
+            input.submission.check_bucket(bucket)?;
             mailer.acknowledge(&input.submission, invoice, now).await
         }
     }

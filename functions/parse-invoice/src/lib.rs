@@ -11,7 +11,7 @@
 //! (not a submission, or an object outside the uploads bucket `UPLOADS_BUCKET`, which is never read).
 
 use domain::invoice::Invoice;
-use domain::invoice::service::{InvoiceParse, ParseFailure, StepError, StepInput, Submission, read};
+use domain::invoice::service::{InvoiceParse, ParseFailure, StepError, StepInput, read};
 use domain::object::BucketName;
 use domain::ports::ObjectGet;
 use serde_json::Value;
@@ -53,19 +53,9 @@ pub struct Reader<O, P> {
     pub bucket: BucketName,
 }
 
-fn from_uploads_bucket(submission: &Submission, bucket: &BucketName) -> Result<(), StepError> {
-    if submission.object.bucket == bucket.as_str() {
-        return Ok(());
-    }
-    Err(StepError::InvalidInput(format!(
-        "the submission's object is in `{}`, not in the uploads bucket `{bucket}`",
-        submission.object.bucket
-    )))
-}
-
 pub async fn handle<O: ObjectGet, P: InvoiceParse>(reader: &Reader<O, P>, event: Value) -> Result<Invoice, StepError> {
     let input = StepInput::parse(event)?;
-    from_uploads_bucket(&input.submission, &reader.bucket)?;
+    input.submission.check_bucket(&reader.bucket)?;
     read(&reader.objects, &reader.parser, &input.submission).await
 }
 

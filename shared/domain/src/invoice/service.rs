@@ -131,6 +131,25 @@ impl Submission {
         Ok(Some(Self { invoice_id: InvoiceId::derive(received_at, &object), owner, object, received_at }))
     }
 
+    /// That the submitted object is in `uploads`, the only bucket the pipeline reads: a step input naming another
+    /// bucket is `InvalidInput`, never read.
+    pub fn check_bucket(&self, uploads: &BucketName) -> Result<(), StepError> {
+        if self.object.bucket == uploads.as_str() {
+            return Ok(());
+        }
+        Err(StepError::InvalidInput(format!(
+            "the submission's object is in `{}`, not in the uploads bucket `{uploads}`",
+            self.object.bucket
+        )))
+    }
+
+    /// The submitted object's bucket and key, as the object ports take them.
+    fn location(&self) -> Result<(BucketName, ObjectKey), StepError> {
+        let bucket = BucketName::parse(&self.object.bucket).map_err(|e| StepError::InvalidInput(e.to_string()))?;
+        let key = ObjectKey::parse(&self.object.key).map_err(|e| StepError::InvalidInput(e.to_string()))?;
+        Ok((bucket, key))
+    }
+
     /// The record of this submission before anything is known of its content.
     fn record(&self, status: InvoiceStatus, now: Timestamp) -> InvoiceRecord {
         InvoiceRecord {
@@ -256,8 +275,7 @@ pub async fn read(
     submission: &Submission,
 ) -> Result<Invoice, StepError> {
     let object = &submission.object;
-    let bucket = BucketName::parse(&object.bucket).map_err(|e| StepError::InvalidInput(e.to_string()))?;
-    let key = ObjectKey::parse(&object.key).map_err(|e| StepError::InvalidInput(e.to_string()))?;
+    let (bucket, key) = submission.location()?;
     let invalid = |code: &str, reason: String| StepError::InvalidDocument { code: code.to_owned(), reason };
     let Some(pdf) = objects.get_object(&bucket, &key).await.map_err(|e| StepError::service("GetObject failed", e))?
     else {
@@ -434,8 +452,7 @@ impl<O: ObjectGet, M: MailSend, P: ProfileGet, I: Idempotency> Mailer<'_, O, M, 
 
     async fn pdf(&self, submission: &Submission) -> Result<Option<Vec<u8>>, StepError> {
         let object = &submission.object;
-        let bucket = BucketName::parse(&object.bucket).map_err(|e| StepError::InvalidInput(e.to_string()))?;
-        let key = ObjectKey::parse(&object.key).map_err(|e| StepError::InvalidInput(e.to_string()))?;
+        let (bucket, key) = submission.location()?;
         let found =
             self.objects.get_object(&bucket, &key).await.map_err(|e| StepError::service("GetObject failed", e))?;
         // A PDF replaced since is not the one that was stored: the mail goes without an attachment then.
