@@ -138,7 +138,11 @@ const EXPECTED: &[(&str, &str, Expect)] = &[
 
 async fn fresh_stack() -> (std::sync::Arc<Stack>, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
-    let stack = Stack::load(StackConfig::new(repo_root().join("template.yaml"), dir.path())).unwrap();
+    // Idle: no stream mappings running. Seeding the task below writes a stream record; a running mapping would
+    // publish it and have RecordTaskActivity record its TaskCreated change before (or after) the sample event for
+    // the same change is invoked, so `record-task-activity/task-created` would race it. Each sample is its
+    // function's answer to that event alone.
+    let stack = Stack::load_idle(StackConfig::new(repo_root().join("template.yaml"), dir.path())).unwrap();
     // Where presigned URLs point (POST /me/photo answers one); nothing needs to listen there for these events.
     stack.set_listening(([127, 0, 0, 1], 3000).into());
     let table = &stack.lambda().function("CreateTaskFunction").unwrap().decl.env["TASKS_TABLE"];

@@ -14,13 +14,20 @@
 //! - [`resources`] describes every template resource as the stack runs it (`local resources`);
 //! - [`server`] is the one endpoint: a request goes to the service its `X-Amz-Target` or SigV4 credential scope
 //!   names, else to the template's HTTP API;
+//! - [`console`] is the operator console's source on this stack (`local_console` draws the pages), mounted at
+//!   `/_console/` on the same endpoint for loopback clients;
+//! - [`logs`] keeps the last log lines in memory, by request id, for the console's log pages;
+//! - [`measure`] writes the functions' EMF metric lines to the data directory and reads them back for the cost page;
 //! - logs are JSON lines with the request id, written by the `telemetry` crate the functions use on AWS too.
 //!
 //! The `local` binary (`src/main.rs`) is the command line over these: `up`, `token`, `invoke`, `routes`,
-//! `resources`, `outbox list|show`, `states validate|run` (a definition on its own, Tasks mocked) and
-//! `executions start|list|describe|history`.
+//! `resources`, `outbox list|show`, `states validate|run` (a definition on its own, Tasks mocked),
+//! `executions start|list|describe|history` and `console --aws` (the console over a deployed stack).
 
 pub mod adapters;
+pub mod console;
+pub mod logs;
+pub mod measure;
 pub mod registry;
 pub mod resources;
 pub mod server;

@@ -3,7 +3,8 @@
 //! mocked); `local executions start|list|describe|history` drive the running stack's executions through its Step
 //! Functions API, as `aws stepfunctions --endpoint-url` would; `local events test-pattern|put` mirror EventBridge's
 //! TestEventPattern (offline) and PutEvents (on the running stack); `local photos render` is the photo resizer alone,
-//! `local invoices parse` the invoice parser alone.
+//! `local invoices parse` the invoice parser alone; `local console --aws` serves the operator console for a deployed
+//! stack.
 
 use clap::{Parser, Subcommand};
 use local::{
@@ -25,7 +26,7 @@ struct Cli {
     /// The SAM template to run (default: ./template.yaml, else the repository's).
     #[arg(long, global = true)]
     template: Option<PathBuf>,
-    /// Port of the HTTP API (`up`).
+    /// Port of the HTTP API (`up`), or of the console (`console --aws`, where it defaults to 3001).
     #[arg(long, global = true, default_value_t = 3000)]
     port: u16,
     /// Address to listen on (`up`). Keep it loopback: the local stack is for one machine.
@@ -56,6 +57,9 @@ struct Cli {
     max_connections: u64,
     #[command(subcommand)]
     command: Option<Command>,
+    /// Whether `--port` was on the command line (`console` has its own default port, 3001).
+    #[arg(skip)]
+    port_given: bool,
 }
 
 #[derive(Subcommand)]
@@ -100,6 +104,26 @@ enum Command {
     /// The invoice pipeline's parser on its own.
     #[command(subcommand)]
     Invoices(InvoicesCommand),
+    /// The operator console of a deployed stack (`--aws`), on loopback (`--port`, default 3001). The local stack's
+    /// console is served by `local up` at /_console/.
+    Console {
+        /// Read a deployed stack through the AWS SDK (credentials and region from the default chain;
+        /// AWS_ENDPOINT_URL is honoured).
+        #[arg(long)]
+        aws: bool,
+        /// The AWS profile to use.
+        #[arg(long, requires = "aws")]
+        profile: Option<String>,
+        /// The AWS region (default: the profile's or AWS_REGION).
+        #[arg(long, requires = "aws")]
+        region: Option<String>,
+        /// The CloudFormation stack; without it, every state machine and dead-letter queue of the region.
+        #[arg(long, requires = "aws")]
+        stack: Option<String>,
+        /// Address to listen on: loopback only (the console stops and redrives executions with your credentials).
+        #[arg(long, default_value = "127.0.0.1")]
+        bind: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -218,7 +242,9 @@ enum ExecutionsCommand {
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let matches = <Cli as clap::CommandFactory>::command().get_matches();
+    let mut cli = <Cli as clap::FromArgMatches>::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
+    cli.port_given = matches.value_source("port") == Some(clap::parser::ValueSource::CommandLine);
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("a tokio runtime");
     match runtime.block_on(run(cli)) {
         Ok(code) => code,
@@ -239,11 +265,13 @@ async fn run(mut cli: Cli) -> Result<ExitCode, Box<dyn std::error::Error>> {
         },
         async_retry_delay: std::time::Duration::from_secs_f64(cli.async_retry_delay_seconds),
         extra_handlers: Default::default(),
+        logs: Default::default(),
     };
     match cli.command.take().unwrap_or(Command::Up) {
         Command::Up => {
             let (host, port) = (&cli.host, cli.port);
-            telemetry::init(Some(&cli.log_level), "--log-level");
+            // Stdout, and the ring the console's log page reads.
+            local::logs::install(Some(&cli.log_level), "--log-level", &config.logs);
             let stack = Stack::load(config)?;
             let addr: SocketAddr = format!("{host}:{port}").parse()?;
             let listener = tokio::net::TcpListener::bind(addr).await?;
@@ -379,11 +407,73 @@ async fn run(mut cli: Cli) -> Result<ExitCode, Box<dyn std::error::Error>> {
             Ok(ExitCode::SUCCESS)
         }
         Command::States(command) => states_command(command).await,
+        Command::Console { aws, profile, region, stack, bind } => {
+            console_command(&cli, ConsoleArgs { aws, profile, region, stack, bind }).await
+        }
         Command::Executions(command) => {
             let client = SfnClient { base: format!("http://{}:{}", cli.host, cli.port), http: reqwest::Client::new() };
             executions_command(&client, &config, command).await
         }
     }
+}
+
+struct ConsoleArgs {
+    aws: bool,
+    profile: Option<String>,
+    region: Option<String>,
+    stack: Option<String>,
+    bind: String,
+}
+
+/// `local console --aws`: discovers the deployed stack and serves the console's pages for it until Ctrl-C.
+async fn console_command(cli: &Cli, args: ConsoleArgs) -> Result<ExitCode, Box<dyn std::error::Error>> {
+    if !args.aws {
+        println!(
+            "The local stack's console is served by `local up`: http://{}:{}/_console/\n\
+             For a deployed stack: local console --aws [--profile P] [--region R] [--stack NAME]",
+            cli.host, cli.port
+        );
+        return Ok(ExitCode::SUCCESS);
+    }
+    let port = if cli.port_given { cli.port } else { 3001 };
+    let addr = loopback_address(&args.bind, port)?;
+    telemetry::init(Some(&cli.log_level), "--log-level");
+    let config = local_console_aws::AwsSource::load_config(args.profile.as_deref(), args.region.as_deref()).await;
+    let source = local_console_aws::AwsSource::discover(&config, args.stack.as_deref())
+        .await
+        .map_err(|e| format!("reading the deployed stack: {e}"))?;
+    let found = source.discovered();
+    let summary = format!(
+        "{} state machines, {} dead-letter queues, {} functions",
+        found.machines.len(),
+        found.queues.len(),
+        found.functions.len()
+    );
+    let label = local_console::source::ConsoleSource::label(&source);
+    let listener = tokio::net::TcpListener::bind(addr).await?;
+    eprintln!("console: http://{}/_console/ ({label}: {summary})", listener.local_addr()?);
+    let app = local_console::router(std::sync::Arc::new(source));
+    axum::serve(listener, app)
+        .with_graceful_shutdown(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The console acts with the operator's AWS credentials, so it listens on a loopback address only.
+fn loopback_address(bind: &str, port: u16) -> Result<SocketAddr, String> {
+    let ip: std::net::IpAddr = match bind {
+        "localhost" => std::net::Ipv4Addr::LOCALHOST.into(),
+        other => other.parse().map_err(|_| format!("--bind {other}: not an IP address"))?,
+    };
+    if !ip.is_loopback() {
+        return Err(format!(
+            "--bind {bind}: the console serves only on a loopback address (127.0.0.1 or ::1), because it stops and \
+             redrives executions with your AWS credentials; use an SSH tunnel to reach it from elsewhere"
+        ));
+    }
+    Ok(SocketAddr::new(ip, port))
 }
 
 fn parse_delay(s: &str) -> Result<f64, String> {

@@ -98,7 +98,9 @@ pub async fn run_with_limits(
     if let Ok(addr) = listener.local_addr() {
         stack.set_listening(addr);
     }
-    let app = axum::Router::new().fallback(serve).with_state(stack);
+    // The console's pages, built once: they hold the stack (through the console's source) as long as the server.
+    let console = crate::console::Console::new(stack.clone());
+    let app = axum::Router::new().fallback(serve).with_state(Front { stack, console });
     let slots = Arc::new(Semaphore::new(limits.max_connections));
     let (stopping, stop) = watch::channel(false);
     let mut shutdown = std::pin::pin!(shutdown);
@@ -374,30 +376,46 @@ pub fn service_for<'a>(services: &'a [Arc<dyn Service>], request: &Request) -> O
     services.iter().find(|s| s.signing_names().contains(&scope.as_str()))
 }
 
-async fn serve(State(stack): State<Arc<Stack>>, ConnectInfo(peer): ConnectInfo<SocketAddr>, req: Request) -> Response {
+/// What the front door hands every request to: the stack's services and HTTP API, and the console.
+#[derive(Clone)]
+struct Front {
+    stack: Arc<Stack>,
+    console: crate::console::Console,
+}
+
+async fn serve(State(front): State<Front>, ConnectInfo(peer): ConnectInfo<SocketAddr>, req: Request) -> Response {
     let started = Instant::now();
+    let stack = front.stack;
     let ctx = CallContext { peer, request_id: uuid::Uuid::new_v4().to_string() };
     let method = req.method().as_str().to_owned();
     let path = req.uri().path().to_owned();
-    let (service, response) = match service_for(stack.services(), &req) {
-        // The AWS services answer whoever holds the (well-known, by default) credentials; a web page that DNS
-        // rebinding put on this machine's address could sign with them too. Its Host is its own domain, though.
-        Some(service)
-            if !endpoint::request_host(req.uri(), req.headers()).is_some_and(endpoint::is_rebinding_safe_host) =>
-        {
-            (service.name(), refusal(service.name(), &FrontDoorError::ForeignHost { s3: service.name() == "s3" }, &ctx))
-        }
-        Some(service) => match authenticate(service.signatures(), stack.credentials(), req).await {
-            Ok(req) => (service.name(), service.serve(req, ctx.clone()).await),
-            Err(e) => (service.name(), refusal(service.name(), &e, &ctx)),
-        },
-        None => match endpoint::target(req.headers()) {
-            Some(target) => {
-                let e = FrontDoorError::UnknownTarget(target.chars().take(128).collect());
-                ("unknown", refusal("unknown", &e, &ctx))
+    // The console's pages (loopback only; it checks), before the AWS services and the HTTP API.
+    let (service, response) = if crate::console::Console::claims(&path) {
+        ("console", front.console.serve(peer, req).await)
+    } else {
+        match service_for(stack.services(), &req) {
+            // The AWS services answer whoever holds the (well-known, by default) credentials; a web page that DNS
+            // rebinding put on this machine's address could sign with them too. Its Host is its own domain, though.
+            Some(service)
+                if !endpoint::request_host(req.uri(), req.headers()).is_some_and(endpoint::is_rebinding_safe_host) =>
+            {
+                (
+                    service.name(),
+                    refusal(service.name(), &FrontDoorError::ForeignHost { s3: service.name() == "s3" }, &ctx),
+                )
             }
-            None => ("http-api", stack.http_api().serve(req, &ctx).await),
-        },
+            Some(service) => match authenticate(service.signatures(), stack.credentials(), req).await {
+                Ok(req) => (service.name(), service.serve(req, ctx.clone()).await),
+                Err(e) => (service.name(), refusal(service.name(), &e, &ctx)),
+            },
+            None => match endpoint::target(req.headers()) {
+                Some(target) => {
+                    let e = FrontDoorError::UnknownTarget(target.chars().take(128).collect());
+                    ("unknown", refusal("unknown", &e, &ctx))
+                }
+                None => ("http-api", stack.http_api().serve(req, &ctx).await),
+            },
+        }
     };
     tracing::info!(
         requestId = %ctx.request_id,

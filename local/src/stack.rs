@@ -40,6 +40,9 @@ pub struct StackConfig {
     /// Handlers for binaries the registry does not know, by binary name: for a program (or a test) that embeds the
     /// stack with functions of its own.
     pub extra_handlers: ExtraHandlers,
+    /// The recent log lines the console's log page reads: the logger must write through `logs.tee()` for them to
+    /// be kept (`local up` installs it; a test may).
+    pub logs: Arc<crate::logs::LogBook>,
 }
 
 impl StackConfig {
@@ -51,6 +54,7 @@ impl StackConfig {
             credentials: Credentials::default(),
             async_retry_delay: Duration::from_secs(60),
             extra_handlers: ExtraHandlers::default(),
+            logs: Arc::default(),
         }
     }
 }
@@ -245,7 +249,9 @@ impl Stack {
             let handler = (binary.build)(&decl.env(), &adapters)?;
             functions.push(Function { decl, handler_name: binary.handler, handler });
         }
-        let lambda = Arc::new(Lambda::new(identity.clone(), functions));
+        // Every invocation's EMF line, for the console's cost page (`crate::measure`).
+        let metrics = crate::measure::metrics_sink(&config.data_dir).map_err(data_err)?;
+        let lambda = Arc::new(Lambda::new(identity.clone(), functions).with_metrics(metrics));
 
         let http_api = HttpApi::from_template(&template, &config.data_dir, lambda.clone())?;
         let machines = StateMachineDecl::read_all(&template)?
@@ -322,6 +328,11 @@ impl Stack {
 
     pub fn template(&self) -> &Template {
         &self.template
+    }
+
+    /// The recent log lines, by request id (see [`crate::logs`]).
+    pub fn logs(&self) -> &Arc<crate::logs::LogBook> {
+        &self.config.logs
     }
 
     pub fn credentials(&self) -> &Credentials {

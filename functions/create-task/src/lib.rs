@@ -9,6 +9,7 @@ pub async fn handle(store: &impl TaskPut, event: HttpEvent) -> HttpResponse {
             let caller = caller(&event)?;
             let body = json_body(&event)?;
             let task = service::create_task(store, &caller, &body, domain::now()).await?;
+            telemetry::metrics::count("TasksCreated", 1.0);
             Reply::created(&task, format!("/tasks/{}", task.id), task.version.0)
         }
         .await,

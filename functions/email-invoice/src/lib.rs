@@ -46,7 +46,7 @@ where
     let Emailer { objects, mail, profiles, claims, sender, bucket } = emailer;
     let mailer = Mailer { objects, mail, profiles, claims, sender };
     let now = domain::now();
-    match &input.refusal {
+    let mailed = match &input.refusal {
         Some(refusal) => {
             let problem = refusal.problem();
             mailer.tell_refused(&input.submission, refusal.status, &problem, input.invoice.as_ref(), now).await
@@ -56,7 +56,11 @@ where
             input.submission.check_bucket(bucket)?;
             mailer.acknowledge(&input.submission, invoice, now).await
         }
+    };
+    if let Ok(Mailed::Sent { .. }) = &mailed {
+        telemetry::metrics::count("InvoiceMailsSent", 1.0);
     }
+    mailed
 }
 
 #[cfg(test)]

@@ -124,11 +124,14 @@ where
     };
     let upload_id = Some(photo.upload_id.to_string());
     let Notifier { profiles, claims, mail, sender } = notifier;
-    let sent = |id: &domain::message::MessageId| Handled {
-        outcome: Outcome::Sent,
-        reason: None,
-        upload_id: upload_id.clone(),
-        message_id: Some(id.as_str().to_owned()),
+    let sent = |id: &domain::message::MessageId| {
+        telemetry::metrics::count("PhotoNotificationsSent", 1.0);
+        Handled {
+            outcome: Outcome::Sent,
+            reason: None,
+            upload_id: upload_id.clone(),
+            message_id: Some(id.as_str().to_owned()),
+        }
     };
     match notify_photo_ready(profiles, claims, mail, sender, &photo, domain::now()).await? {
         Notified::Sent(id) => {

@@ -92,10 +92,12 @@ pub async fn handle(events: &impl EventPut, bus: &EventBusName, event: Event) ->
         };
         if let Some(k) = failed_at {
             first_failed = Some(entry_record[sent + k]);
+            sent += k;
             break;
         }
         sent += batch.len();
     }
+    telemetry::metrics::count("TaskEventsPublished", sent as f64);
 
     let mut response = DynamoDbEventResponse::default();
     if let Some(first) = first_failed {

@@ -202,12 +202,14 @@ where
         Processed::Rendered(set) => {
             tracing::info!(key = %result.key, "renditions written");
             result.renditions = Some(set.renditions);
+            telemetry::metrics::count("PhotosResized", 1.0);
             Outcome::Rendered
         }
         Processed::Failed(failure) => {
             tracing::info!(key = %result.key, code = failure.code.as_str(), reason = %failure.reason, "the upload is no photo we can render; recorded as failed");
             result.code = Some(failure.code);
             result.reason = Some(failure.reason);
+            telemetry::metrics::count("PhotosRejected", 1.0);
             Outcome::Failed
         }
         Processed::AlreadyDone => Outcome::AlreadyDone,

@@ -34,11 +34,21 @@ pub async fn handle<S: InvoiceStore + InvoiceRefuse>(invoices: &S, event: Value)
             let submission = &input.submission;
             let record =
                 refuse(invoices, submission, input.invoice, refusal.status, &problem, input.execution_arn, now).await?;
+            // Every refusal, a duplicate's too, passes here once: the refusal branch of the execution.
+            match record.status {
+                InvoiceStatus::Rejected => telemetry::metrics::count("InvoicesRejected", 1.0),
+                InvoiceStatus::Failed => telemetry::metrics::count("InvoicesFailed", 1.0),
+                InvoiceStatus::Stored => {}
+            }
             Ok(Stored::Recorded { recorded: record.status })
         }
         None => {
             let invoice = input.require_invoice()?.clone();
-            Ok(Stored::Kept(keep(invoices, &input.submission, invoice, input.execution_arn, now).await?))
+            let kept = keep(invoices, &input.submission, invoice, input.execution_arn, now).await?;
+            if kept == Kept::Stored {
+                telemetry::metrics::count("InvoicesStored", 1.0);
+            }
+            Ok(Stored::Kept(kept))
         }
     }
 }

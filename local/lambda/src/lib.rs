@@ -6,7 +6,8 @@
 //!   Lambda runtime reports them. The composition root builds each from the function's own crate;
 //! - [`Lambda`] holds the functions and invokes them as Lambda does: each invocation in its own task (a panic is
 //!   the function's error, not the stack's), inside a span carrying the request id, with a `REPORT` line; it is the
-//!   [`FunctionInvoker`] other services are handed;
+//!   [`FunctionInvoker`] other services are handed. Each invocation runs in a [`telemetry::metrics`] scope, as
+//!   on AWS, and its EMF line goes to the [`MetricsSink`] the stack gives ([`Lambda::with_metrics`]);
 //! - [`events`] runs asynchronous invocations (S3 notifications, EventBridge targets) durably, with Lambda's
 //!   retries, dead-letter queues and destinations;
 //! - [`streams`] runs the event source mappings on DynamoDB streams (`Events: {Type: DynamoDB}`): batches in
@@ -28,6 +29,7 @@ pub use streams::{
 
 use local_core::{BoxFuture, Identity};
 use serde_json::Value;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::{collections::BTreeMap, sync::Arc, time::Instant};
 use tracing::Instrument;
 
@@ -44,15 +46,30 @@ pub struct Function {
     pub handler: Arc<dyn Handler>,
 }
 
+/// Where each invocation's EMF line goes (one JSON object, no newline): the stack appends them to a file.
+pub type MetricsSink = Arc<dyn Fn(&str) + Send + Sync>;
+
 /// The stack's functions, by logical id.
 pub struct Lambda {
     identity: Identity,
     functions: BTreeMap<String, Function>,
+    /// Per function, whether it has been invoked in this process: its first invocation is its cold start.
+    warm: BTreeMap<String, AtomicBool>,
+    metrics: Option<MetricsSink>,
 }
 
 impl Lambda {
     pub fn new(identity: Identity, functions: impl IntoIterator<Item = Function>) -> Self {
-        Self { identity, functions: functions.into_iter().map(|f| (f.decl.logical_id.clone(), f)).collect() }
+        let functions: BTreeMap<String, Function> =
+            functions.into_iter().map(|f| (f.decl.logical_id.clone(), f)).collect();
+        let warm = functions.keys().map(|id| (id.clone(), AtomicBool::new(false))).collect();
+        Self { identity, functions, warm, metrics: None }
+    }
+
+    /// Hands every invocation's EMF line to `sink` (without one, the lines are made and dropped).
+    pub fn with_metrics(mut self, sink: MetricsSink) -> Self {
+        self.metrics = Some(sink);
+        self
     }
 
     pub fn identity(&self) -> &Identity {
@@ -76,23 +93,31 @@ impl Lambda {
     }
 
     /// Runs one function on one event, as Lambda would: in its own task (a panic is a function error, not a crash
-    /// of the stack), inside a span carrying the request id, with a report line when it ends.
+    /// of the stack), inside a span carrying the request id and a metrics scope, with a report line and an EMF
+    /// line when it ends (a failure's too, with its `error` type).
     pub async fn invoke(&self, logical_id: &str, request_id: &str, event: Value) -> Result<Value, FunctionError> {
         let function = self.functions.get(logical_id).ok_or_else(|| FunctionError::not_found(logical_id))?;
         let handler = function.handler.clone();
         let span = tracing::info_span!("invoke", function = logical_id, requestId = request_id);
+        let cold = self.warm.get(logical_id).is_some_and(|w| !w.swap(true, Ordering::Relaxed));
+        let invocation = telemetry::metrics::Invocation::new(logical_id, function.decl.memory_mb, cold);
         let started = Instant::now();
-        let outcome = tokio::spawn(async move { handler.call(event).await }.instrument(span.clone())).await;
+        let outcome =
+            tokio::spawn(invocation.scope(async move { handler.call(event).await }).instrument(span.clone())).await;
         let result = match outcome {
             Ok(r) => r,
             Err(e) if e.is_panic() => Err(FunctionError::new("Runtime.ExitError", "the handler panicked")),
             Err(e) => Err(FunctionError::new("Runtime.Unknown", e.to_string())),
         };
-        let duration_ms = started.elapsed().as_secs_f64() * 1000.0;
+        let elapsed = started.elapsed();
+        let duration_ms = elapsed.as_secs_f64() * 1000.0;
         span.in_scope(|| match &result {
             Ok(_) => tracing::debug!(duration_ms, "REPORT"),
             Err(e) => tracing::warn!(duration_ms, error_type = %e.error_type, error = %e.error_message, "REPORT"),
         });
+        if let Some(sink) = &self.metrics {
+            sink(&invocation.emf_line(elapsed, result.as_ref().err().map(|e| e.error_type.as_str())));
+        }
         result
     }
 }
@@ -125,6 +150,43 @@ mod tests {
 
     fn decl(id: &str) -> FunctionDecl {
         FunctionDecl { logical_id: id.into(), binary: "x".into(), ..Default::default() }
+    }
+
+    struct Counts;
+    impl Handler for Counts {
+        fn call(&self, event: Value) -> BoxFuture<'_, Result<Value, FunctionError>> {
+            Box::pin(async move {
+                telemetry::metrics::count("InvoicesStored", 1.0);
+                match event {
+                    Value::Null => Ok(Value::Null),
+                    _ => Err(FunctionError::new("Retryable", "try again")),
+                }
+            })
+        }
+    }
+
+    #[tokio::test]
+    async fn each_invocation_writes_one_emf_line_with_cold_start_only_the_first_time() {
+        let lines = Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
+        let sink = lines.clone();
+        let mut f = decl("F");
+        f.memory_mb = 512;
+        let lambda =
+            Lambda::new(Identity::default(), [Function { decl: f, handler_name: "x", handler: Arc::new(Counts) }])
+                .with_metrics(Arc::new(move |line: &str| sink.lock().unwrap().push(line.to_owned())));
+        lambda.invoke("F", "r1", Value::Null).await.unwrap();
+        lambda.invoke("F", "r2", Value::Null).await.unwrap();
+        lambda.invoke("F", "r3", Value::Bool(true)).await.unwrap_err();
+        let lines: Vec<Value> = lines.lock().unwrap().iter().map(|l| serde_json::from_str(l).unwrap()).collect();
+        assert_eq!(lines.len(), 3, "{lines:?}");
+        assert_eq!(lines[0]["ColdStart"], 1.0);
+        assert!(lines[1].get("ColdStart").is_none() && lines[2].get("ColdStart").is_none(), "{lines:?}");
+        for line in &lines {
+            assert_eq!((line["function_name"].as_str(), line["function_memory_size"].as_u64()), (Some("F"), Some(512)));
+            assert_eq!(line["InvoicesStored"], 1.0, "the handler's count is in its own line");
+            assert!(line["durationMs"].as_f64().is_some_and(|d| d >= 0.0));
+        }
+        assert_eq!(lines[2]["error"], "Retryable", "a failed invocation still has its line");
     }
 
     #[tokio::test]

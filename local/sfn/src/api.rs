@@ -3,7 +3,9 @@
 //! unchanged. Errors answer as AWS does: HTTP 400 with `{"__type": "<Code>", "message": …}`; every kind of bad
 //! request is a 400, never a 5xx. Errors are turned into AWS's answer in one place, [`ApiError`]'s [`AwsError`].
 
-use crate::executions::{ExecutionError, ExecutionRecord, ExecutionStatus, Executions, StartRequest, StopReason};
+use crate::executions::{
+    ExecutionError, ExecutionRecord, ExecutionStatus, Executions, RedriveStatus, StartRequest, StopReason,
+};
 use axum::{body::Body, extract::Request, response::Response};
 use http::StatusCode;
 use local_core::{
@@ -155,11 +157,19 @@ fn summary(r: &ExecutionRecord) -> Value {
     if let Some(stop) = r.stop_date {
         v["stopDate"] = json!(epoch(stop));
     }
+    v["redriveCount"] = json!(r.redrive_count);
+    if let Some(redriven) = r.redrive_date {
+        v["redriveDate"] = json!(epoch(redriven));
+    }
     v
 }
 
-fn description(r: &ExecutionRecord) -> Value {
+fn description(r: &ExecutionRecord, redrive: &RedriveStatus) -> Value {
     let mut v = summary(r);
+    v["redriveStatus"] = json!(redrive.as_str());
+    if let Some(reason) = redrive.reason() {
+        v["redriveStatusReason"] = json!(reason);
+    }
     v["input"] = json!(r.input);
     v["inputDetails"] = json!({"included": true});
     if let Some(output) = &r.output {
@@ -199,6 +209,13 @@ struct StopExecutionInput {
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
+struct RedriveExecutionInput {
+    execution_arn: String,
+    client_token: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
 struct ListExecutionsInput {
     state_machine_arn: String,
     status_filter: Option<String>,
@@ -232,11 +249,25 @@ async fn call(executions: &Executions, target: &str, body: &[u8]) -> Result<Valu
                 .await?;
             json!({"executionArn": r.execution_arn, "startDate": epoch(r.start_date)})
         }
-        "DescribeExecution" => description(&executions.describe(&parse::<ExecutionArnInput>(body)?.execution_arn)?),
+        "DescribeExecution" => {
+            let r = executions.describe(&parse::<ExecutionArnInput>(body)?.execution_arn)?;
+            description(&r, &executions.redrive_status(&r))
+        }
         "StopExecution" => {
             let i: StopExecutionInput = parse(body)?;
             let r = executions.stop(&i.execution_arn, StopReason { error: i.error, cause: i.cause }).await?;
             json!({"stopDate": epoch(r.stop_date.unwrap_or_else(OffsetDateTime::now_utc))})
+        }
+        "RedriveExecution" => {
+            let i: RedriveExecutionInput = parse(body)?;
+            if i.client_token.as_ref().is_some_and(|t| t.is_empty() || t.len() > 64) {
+                return Err(ExecutionError::Validation(
+                    "1 validation error detected: clientToken must have 1 to 64 characters".into(),
+                )
+                .into());
+            }
+            let r = executions.redrive_with_token(&i.execution_arn, i.client_token.as_deref()).await?;
+            json!({"redriveDate": epoch(r.redrive_date.unwrap_or_else(OffsetDateTime::now_utc))})
         }
         "ListExecutions" => {
             let i: ListExecutionsInput = parse(body)?;

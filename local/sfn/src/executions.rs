@@ -18,16 +18,24 @@
 //! resuming) is failed saying so, never left `RUNNING` for the next start to resume and panic on again, and the
 //! stack serves on. GetExecutionHistory reads one page of the history file, not all of it ([`history`]).
 //!
+//! Lists answer from an in-memory index of every execution's summary ([`index`]), built by one scan at start-up
+//! and updated by every record this process writes; [`Executions::subscribe`] is a feed of executions as they
+//! start, close and are redriven. [`Executions::redrive`] (RedriveExecution) runs a failed, timed-out or aborted
+//! execution again from the top-level state it ended in: a resumption ([`ResumePoint::for_redrive`]) that goes on
+//! in the same history after an `ExecutionRedriven` event.
+//!
 //! A storage failure reaches API callers as an `InternalFailure` that names no server path; the path is in the log.
 
 mod history;
+mod index;
 
 pub use history::HistoryCost;
+pub use index::ExecutionSummary;
 
 use crate::{FunctionInvoker, decl::StateMachineDecl};
 use local_core::{
     Arn, Identity, files,
-    page::{self, DEFAULT_PAGE, InvalidToken, Order, Page, paginate},
+    page::{self, DEFAULT_PAGE, InvalidToken, Page},
 };
 use local_template::TemplateError;
 use serde::{Deserialize, Serialize};
@@ -38,7 +46,7 @@ use states::{
 };
 use std::{
     borrow::Cow,
-    collections::HashMap,
+    collections::{BTreeMap, HashMap},
     fs,
     io::{self, Write},
     path::{Path, PathBuf},
@@ -46,12 +54,20 @@ use std::{
     time::Duration,
 };
 use time::OffsetDateTime;
-use tokio::sync::watch;
+use tokio::sync::{broadcast, watch};
 
+/// The largest page [`Executions::query`] gives.
+pub const MAX_QUERY_PAGE: usize = 1000;
 /// StartExecution's input limit, as on AWS.
 pub const MAX_INPUT_BYTES: usize = 256 * 1024;
 /// The error an execution fails with when a restart cannot pick it up again.
 pub const INTERRUPTED_ERROR: &str = "States.Runtime";
+/// How long after it closed an execution may be redriven, as on AWS.
+pub const REDRIVABLE_FOR: time::Duration = time::Duration::days(14);
+/// How many of the last redrives' client tokens an execution remembers (RedriveExecution's idempotency, as on AWS).
+const REDRIVE_TOKENS_KEPT: usize = 10;
+/// How many changes a subscriber may fall behind before it misses some ([`Executions::subscribe`]).
+const CHANGE_FEED_CAPACITY: usize = 1024;
 
 /// A state machine of the template, ready to run.
 pub struct Machine {
@@ -123,6 +139,9 @@ pub enum ExecutionError {
     InvalidToken(String),
     #[error("{0}")]
     Validation(String),
+    /// RedriveExecution of an execution that is running, succeeded, closed too long ago, or whose machine is gone.
+    #[error("{0}")]
+    ExecutionNotRedrivable(String),
     /// The local stack's own files failed it. The message (which callers see) leaves out the path; [`storage`]
     /// logs it.
     #[error("the local stack could not read or write this execution's files: {source}")]
@@ -140,6 +159,7 @@ impl ExecutionError {
             Self::InvalidExecutionInput(_) => "InvalidExecutionInput",
             Self::InvalidToken(_) => "InvalidToken",
             Self::Validation(_) => "ValidationException",
+            Self::ExecutionNotRedrivable(_) => "ExecutionNotRedrivable",
             Self::Storage { .. } => "InternalFailure",
         }
     }
@@ -195,7 +215,7 @@ fn name_dir(parent: &Path, name: &str) -> PathBuf {
     if legacy.is_dir() && !encoded.exists() { legacy } else { encoded }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum ExecutionStatus {
     Running,
@@ -206,6 +226,8 @@ pub enum ExecutionStatus {
 }
 
 impl ExecutionStatus {
+    pub const ALL: [Self; 5] = [Self::Running, Self::Succeeded, Self::Failed, Self::TimedOut, Self::Aborted];
+
     pub fn parse(s: &str) -> Option<Self> {
         serde_json::from_value(Value::String(s.to_owned())).ok()
     }
@@ -245,6 +267,53 @@ pub struct ExecutionRecord {
     /// How many times a restarted stack picked this execution up again (its running state may have run twice).
     #[serde(default)]
     pub resumed: u32,
+    /// How many times RedriveExecution ran it again (`redriveCount`).
+    #[serde(default)]
+    pub redrive_count: u32,
+    /// When it was last redriven (`redriveDate`).
+    #[serde(default, with = "time::serde::rfc3339::option", skip_serializing_if = "Option::is_none")]
+    pub redrive_date: Option<OffsetDateTime>,
+    /// The client tokens of the last redrives, newest last: a redrive repeated with one of them changes nothing.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub redrive_tokens: Vec<String>,
+}
+
+/// Whether RedriveExecution would take an execution (`redriveStatus`), and why not (`redriveStatusReason`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RedriveStatus {
+    Redrivable,
+    NotRedrivable(String),
+}
+
+impl RedriveStatus {
+    /// The API's spelling.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Self::Redrivable => "REDRIVABLE",
+            Self::NotRedrivable(_) => "NOT_REDRIVABLE",
+        }
+    }
+
+    pub fn reason(&self) -> Option<&str> {
+        match self {
+            Self::Redrivable => None,
+            Self::NotRedrivable(why) => Some(why),
+        }
+    }
+}
+
+/// What the console's executions lists ask for ([`Executions::query`]): newest first.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Query {
+    /// Only this state machine's executions; every machine's when `None`.
+    pub machine_arn: Option<String>,
+    pub status: Option<ExecutionStatus>,
+    /// Only executions whose name contains this, ignoring case.
+    pub name_contains: Option<String>,
+    /// The page size: 0 is [`DEFAULT_PAGE`], more than 1000 is 1000.
+    pub max_results: usize,
+    /// The token the previous page of the same query gave.
+    pub next_token: Option<String>,
 }
 
 /// Names as AWS accepts them: 1–80 characters, no whitespace, brackets, wildcards, control characters or
@@ -316,6 +385,11 @@ pub struct Executions {
     /// (across processes `create_dir` and the lock are). A tokio mutex, because it is held while the file work runs
     /// on the blocking pool: waiting starts then wait as tasks, not by blocking a runtime worker thread.
     starting: Arc<tokio::sync::Mutex<()>>,
+    /// Every execution's summary, built by one scan when first needed ([`index`]). A std mutex: it is held for a
+    /// map operation or one linear pass, never across an await.
+    index: Mutex<Option<index::Index>>,
+    /// Executions as they start, close and are redriven ([`Executions::subscribe`]).
+    changes: broadcast::Sender<ExecutionSummary>,
 }
 
 /// What [`claim`] found under an execution's name.
@@ -341,7 +415,40 @@ impl Executions {
             this: this.clone(),
             running: Mutex::default(),
             starting: Arc::default(),
+            index: Mutex::default(),
+            changes: broadcast::channel(CHANGE_FEED_CAPACITY).0,
         })
+    }
+
+    /// Runs `f` on the index, scanning the data directory first if nothing has yet.
+    fn with_index<R>(&self, f: impl FnOnce(&mut index::Index) -> R) -> R {
+        let mut guard = self.index.lock().unwrap_or_else(|p| p.into_inner());
+        let index = guard.get_or_insert_with(|| {
+            let started = std::time::Instant::now();
+            let index = index::Index::scan(&self.root);
+            tracing::debug!(executions = index.len(), elapsed = ?started.elapsed(), "indexed executions");
+            index
+        });
+        f(index)
+    }
+
+    /// `record` was just written to `dir`: the index takes it, and subscribers hear of it when `announce`. An index
+    /// not built yet is left alone: its scan, which holds the same lock, reads the record from disk.
+    fn recorded(&self, dir: &Path, record: &ExecutionRecord, announce: bool) {
+        if let Some(index) = self.index.lock().unwrap_or_else(|p| p.into_inner()).as_mut() {
+            index.upsert(dir.to_owned(), record);
+        }
+        if announce {
+            // No receiver is not an error: nobody is watching.
+            let _ = self.changes.send(record.into());
+        }
+    }
+
+    /// Every execution as it starts, closes (succeeds, fails, aborts, times out) and is redriven, as a summary. A
+    /// receiver that falls more than 1024 changes behind misses the oldest (`RecvError::Lagged`); executions never
+    /// wait for receivers.
+    pub fn subscribe(&self) -> broadcast::Receiver<ExecutionSummary> {
+        self.changes.subscribe()
     }
 
     pub fn identity(&self) -> &Identity {
@@ -396,6 +503,9 @@ impl Executions {
             start_date: OffsetDateTime::now_utc(),
             stop_date: None,
             resumed: 0,
+            redrive_count: 0,
+            redrive_date: None,
+            redrive_tokens: Vec::new(),
         };
         // The rest runs as a task of its own: were it part of this future, a caller going away (an HTTP client
         // disconnecting) could drop it after the execution is recorded RUNNING but before anything runs it.
@@ -415,21 +525,27 @@ impl Executions {
             // Without the stack (it is being dropped) the execution stays RUNNING on disk, as every execution of a
             // stopping stack does, and the next stack over this data directory resumes it.
             if let Some(owner) = stack.upgrade() {
-                let control = owner.register(&record.execution_arn);
-                let watch = Watch {
-                    stack: stack.clone(),
-                    dir: dir.clone(),
-                    arn: record.execution_arn.clone(),
-                    control: control.clone(),
-                    resuming: false,
-                };
-                let run =
-                    Run { stack, machine, dir, record: record.clone(), begin: Begin::Fresh(fresh), lock, control };
-                owner.attach(&record.execution_arn, tokio::spawn(watch.run(drive(run))));
+                owner.recorded(&dir, &record, true);
+                owner.launch(machine, dir, record.clone(), Begin::Fresh(fresh), lock);
             }
             Ok(record)
         });
         started.await.map_err(|e| storage(&self.root)(io::Error::other(e)))?
+    }
+
+    /// Runs an execution this process has just claimed (its `lock` held) in a task of its own, watched.
+    fn launch(&self, machine: Arc<Machine>, dir: PathBuf, record: ExecutionRecord, begin: Begin, lock: fs::File) {
+        let control = self.register(&record.execution_arn);
+        let arn = record.execution_arn.clone();
+        let watch = Watch {
+            stack: self.this.clone(),
+            dir: dir.clone(),
+            arn: arn.clone(),
+            control: control.clone(),
+            resuming: false,
+        };
+        let run = Run { stack: self.this.clone(), machine, dir, record, begin, lock, control };
+        self.attach(&arn, tokio::spawn(watch.run(drive(run))));
     }
 
     fn register(&self, arn: &str) -> Arc<Control> {
@@ -457,16 +573,23 @@ impl Executions {
     }
 
     /// DescribeExecution. Only a missing record means the execution does not exist; one that cannot be read is a
-    /// storage error (a 500, logged where the API answers), never reported as a missing execution.
+    /// storage error (a 500, logged where the API answers), never reported as a missing execution. An execution the
+    /// index does not know (another process over the same data directory started it) is added to it here.
     pub fn describe(&self, arn: &str) -> Result<ExecutionRecord, ExecutionError> {
         let (machine, name) = parse_execution_arn(arn)?;
-        read_record(&self.dir(&machine, &name))
-            .map_err(|e| if is_missing(&e) { ExecutionError::ExecutionDoesNotExist(arn.to_owned()) } else { e })
+        let dir = self.dir(&machine, &name);
+        let record = read_record(&dir)
+            .map_err(|e| if is_missing(&e) { ExecutionError::ExecutionDoesNotExist(arn.to_owned()) } else { e })?;
+        if let Some(index) = self.index.lock().unwrap_or_else(|p| p.into_inner()).as_mut() {
+            index.insert_if_absent(dir, &record);
+        }
+        Ok(record)
     }
 
     /// ListExecutions: newest first, optionally only those with `status`. A page's token carries the last
     /// listed execution's start date and name, so executions started between pages shift nothing, and the request's
-    /// machine and filter, so it continues no other listing.
+    /// machine and filter, so it continues no other listing. The index picks the page; only the page's records are
+    /// read (ListExecutions' callers in this stack read inputs and outputs from it).
     pub fn list(
         &self,
         machine_arn: &str,
@@ -475,28 +598,89 @@ impl Executions {
         next_token: Option<&str>,
     ) -> Result<Page<ExecutionRecord>, ExecutionError> {
         let machine = self.machine(machine_arn)?;
-        let dir = name_dir(&self.root, &machine.name);
-        let mut records = Vec::new();
-        match fs::read_dir(&dir) {
-            Ok(entries) => {
-                for entry in entries {
-                    let entry = entry.map_err(storage(&dir))?;
-                    // A directory whose record is not written yet is an execution still being created: not listed.
-                    match read_record(&entry.path()) {
-                        Ok(r) if status.is_none_or(|s| s == r.status) => records.push(r),
-                        Ok(_) => {}
-                        Err(e) if is_missing(&e) => {}
-                        Err(e) => tracing::warn!(error = %e, "an unreadable execution record is left out of the list"),
-                    }
+        let request = json!({"stateMachineArn": machine.arn, "statusFilter": status});
+        let after: Option<(i128, String)> = page::token_after(&request, next_token)?;
+        // Below every key of that date and name, whatever its machine: this listing has one machine.
+        let after = after.map(|(date, name)| (date, name, String::new()));
+        let take = if max_results == 0 { DEFAULT_PAGE } else { max_results };
+        let mut found = self.with_index(|index| {
+            index
+                .older_than(after.as_ref())
+                .filter(|(_, e)| {
+                    e.summary.state_machine_arn == machine.arn && status.is_none_or(|s| s == e.summary.status)
+                })
+                .take(take + 1)
+                .map(|((date, name, _), e)| (*date, name.clone(), e.dir.clone()))
+                .collect::<Vec<_>>()
+        });
+        let more = found.len() > take;
+        found.truncate(take);
+        let next_token = found.last().filter(|_| more).map(|(date, name, _)| page::token(&request, (date, name)));
+        let mut items = Vec::with_capacity(found.len());
+        for (_, _, dir) in found {
+            match read_record(&dir) {
+                Ok(r) => items.push(r),
+                // Gone since it was indexed (its directory deleted by hand): not listed.
+                Err(e) if is_missing(&e) => {}
+                Err(e) => tracing::warn!(error = %e, "an unreadable execution record is left out of the list"),
+            }
+        }
+        Ok(Page { items, next_token })
+    }
+
+    /// The console's executions list: newest first, across every machine unless `q.machine_arn` names one, filtered
+    /// by status and by a case-insensitive part of the name, in pages whose tokens work as ListExecutions' do (bound
+    /// to the query; the next page begins after the last item given). Answers from the index alone, as summaries
+    /// (no inputs or outputs: [`Executions::describe`] has those), with how many executions match in all.
+    pub fn query(&self, q: &Query) -> Result<(Page<ExecutionSummary>, u64), ExecutionError> {
+        if let Some(arn) = &q.machine_arn {
+            self.machine(arn)?;
+        }
+        let needle = q.name_contains.as_deref().map(str::to_lowercase).filter(|n| !n.is_empty());
+        let request =
+            json!({"query": {"stateMachineArn": q.machine_arn, "statusFilter": q.status, "nameContains": needle}});
+        let after: Option<index::Key> = page::token_after(&request, q.next_token.as_deref())?;
+        let take = match q.max_results {
+            0 => DEFAULT_PAGE,
+            n => n.min(MAX_QUERY_PAGE),
+        };
+        let (items, last, more, total) = self.with_index(|index| {
+            let (mut items, mut last, mut more, mut total) = (Vec::with_capacity(take), None, false, 0u64);
+            for (key, entry) in index.newest_first() {
+                let s = &entry.summary;
+                let matches = q.machine_arn.as_ref().is_none_or(|m| *m == s.state_machine_arn)
+                    && q.status.is_none_or(|st| st == s.status)
+                    && needle.as_deref().is_none_or(|n| entry.name_contains(n));
+                if !matches {
+                    continue;
+                }
+                total += 1;
+                if after.as_ref().is_some_and(|a| key >= a) {
+                    continue;
+                }
+                if items.len() < take {
+                    items.push(s.clone());
+                    last = Some(key.clone());
+                } else {
+                    more = true;
                 }
             }
-            Err(e) if e.kind() == io::ErrorKind::NotFound => {}
-            Err(e) => return Err(storage(&dir)(e)),
-        }
-        let key = |r: &ExecutionRecord| (r.start_date.unix_timestamp_nanos(), r.name.clone());
-        records.sort_by_key(|r| std::cmp::Reverse(key(r)));
-        let request = json!({"stateMachineArn": machine.arn, "statusFilter": status});
-        Ok(paginate(records, &request, key, Order::Descending, max_results, next_token)?)
+            (items, last, more, total)
+        });
+        let next_token = last.filter(|_| more).map(|key| page::token(&request, key));
+        Ok((Page { items, next_token }, total))
+    }
+
+    /// How many executions of a machine the index has in each status; every status is there, 0 when none.
+    pub fn counts(&self, machine_arn: &str) -> Result<BTreeMap<ExecutionStatus, u64>, ExecutionError> {
+        let machine = self.machine(machine_arn)?;
+        let mut counts: BTreeMap<ExecutionStatus, u64> = ExecutionStatus::ALL.into_iter().map(|s| (s, 0)).collect();
+        self.with_index(|index| {
+            for (_, e) in index.newest_first().filter(|(_, e)| e.summary.state_machine_arn == machine.arn) {
+                *counts.entry(e.summary.status).or_default() += 1;
+            }
+        });
+        Ok(counts)
     }
 
     /// GetExecutionHistory: events as the API shapes them (timestamps in epoch seconds), oldest first unless
@@ -510,6 +694,20 @@ impl Executions {
         next_token: Option<&str>,
     ) -> Result<Page<Value>, ExecutionError> {
         self.history_counted(arn, reverse, max_results, next_token).map(|(page, _)| page)
+    }
+
+    /// The whole history of an execution, oldest first, in [`Executions::history`]'s shape: what the console shows
+    /// for one execution. Read a page of 1000 events at a time, so memory holds the events, not the file twice.
+    pub fn full_history(&self, arn: &str) -> Result<Vec<Value>, ExecutionError> {
+        let (mut events, mut token) = (Vec::new(), None::<String>);
+        loop {
+            let page = self.history(arn, false, 1000, token.as_deref())?;
+            events.extend(page.items);
+            match page.next_token {
+                Some(next) => token = Some(next),
+                None => return Ok(events),
+            }
+        }
     }
 
     /// [`Executions::history`], and what reading the page cost.
@@ -584,41 +782,97 @@ impl Executions {
         self.describe(arn)
     }
 
-    /// Picks up every execution a previous process left `RUNNING` (see the module docs). Needs a tokio runtime;
-    /// without one (a stack loaded only to read the template) nothing is resumed.
+    /// Picks up every execution a previous process left `RUNNING` (see the module docs), and builds the index of
+    /// executions (one scan of the data directory) if nothing has yet. Needs a tokio runtime; without one (a stack
+    /// loaded only to read the template) nothing is resumed and the index waits for its first use.
     pub fn recover(&self) -> Result<usize, ExecutionError> {
         let Ok(runtime) = tokio::runtime::Handle::try_current() else {
             return Ok(0);
         };
-        let mut count = 0;
-        let machines = match fs::read_dir(&self.root) {
-            Ok(m) => m,
+        match fs::read_dir(&self.root) {
+            Ok(_) => {}
             Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(0),
             Err(e) => return Err(storage(&self.root)(e)),
-        };
-        for machine_dir in machines.flatten() {
-            for exec_dir in fs::read_dir(machine_dir.path()).into_iter().flatten().flatten() {
-                let dir = exec_dir.path();
-                let Ok(record) = read_record(&dir) else { continue };
-                if record.status != ExecutionStatus::Running {
-                    continue;
-                }
-                let machine = self.machines.iter().find(|m| m.arn == record.state_machine_arn).cloned();
-                let control = self.register(&record.execution_arn);
-                let arn = record.execution_arn.clone();
-                let watch = Watch {
-                    stack: self.this.clone(),
-                    dir: dir.clone(),
-                    arn: arn.clone(),
-                    control: control.clone(),
-                    resuming: true,
-                };
-                let resume = recover_one(self.this.clone(), machine, dir, arn.clone(), control);
-                self.attach(&arn, runtime.spawn(watch.run(resume)));
-                count += 1;
-            }
+        }
+        let left_running: Vec<(PathBuf, String, String)> = self.with_index(|index| {
+            index
+                .newest_first()
+                .filter(|(_, e)| e.summary.status == ExecutionStatus::Running)
+                .map(|(_, e)| (e.dir.clone(), e.summary.execution_arn.clone(), e.summary.state_machine_arn.clone()))
+                .collect()
+        });
+        let count = left_running.len();
+        for (dir, arn, machine_arn) in left_running {
+            let machine = self.machines.iter().find(|m| m.arn == machine_arn).cloned();
+            let control = self.register(&arn);
+            let watch = Watch {
+                stack: self.this.clone(),
+                dir: dir.clone(),
+                arn: arn.clone(),
+                control: control.clone(),
+                resuming: true,
+            };
+            let resume = recover_one(self.this.clone(), machine, dir, arn.clone(), control);
+            self.attach(&arn, runtime.spawn(watch.run(resume)));
         }
         Ok(count)
+    }
+
+    /// Whether RedriveExecution would take this execution now (DescribeExecution's `redriveStatus`).
+    pub fn redrive_status(&self, record: &ExecutionRecord) -> RedriveStatus {
+        let declared = self.machines.iter().any(|m| m.arn == record.state_machine_arn);
+        redrive_status(record, declared, OffsetDateTime::now_utc())
+    }
+
+    /// RedriveExecution: runs a FAILED, TIMED_OUT or ABORTED execution again from the top-level state it ended in,
+    /// with the input and variables that state had; the states that succeeded before it are not run again. The
+    /// history goes on in the same file, ids continuing, with an `ExecutionRedriven` event; the record is RUNNING
+    /// again with `redriveCount` one more and `redriveDate` now. Anything else is `ExecutionNotRedrivable`.
+    ///
+    /// Simplification: a failure inside a Parallel or Map state redrives that whole state (AWS reruns only its
+    /// unsuccessful branches and iterations). The machine's `TimeoutSeconds` counts from the redrive.
+    pub async fn redrive(&self, arn: &str) -> Result<ExecutionRecord, ExecutionError> {
+        self.redrive_with_token(arn, None).await
+    }
+
+    /// [`Executions::redrive`], idempotent for a client token: repeated with the token of one of the execution's
+    /// last ten redrives, it gives the execution back and runs nothing.
+    pub async fn redrive_with_token(
+        &self,
+        arn: &str,
+        client_token: Option<&str>,
+    ) -> Result<ExecutionRecord, ExecutionError> {
+        let record = self.describe(arn)?;
+        if client_token.is_some_and(|t| record.redrive_tokens.iter().any(|seen| seen == t)) {
+            return Ok(record);
+        }
+        if let RedriveStatus::NotRedrivable(why) = self.redrive_status(&record) {
+            return Err(ExecutionError::ExecutionNotRedrivable(why));
+        }
+        let machine = self.machine(&record.state_machine_arn)?.clone();
+        let (machine_name, name) = parse_execution_arn(arn)?;
+        let dir = self.dir(&machine_name, &name);
+        let token = client_token.map(str::to_owned);
+        // As in `start`, the rest is a task of its own, so a caller going away cannot leave the record RUNNING with
+        // nothing running it.
+        let (starting, stack) = (self.starting.clone(), self.this.clone());
+        let redriven = tokio::spawn(async move {
+            let _starting = starting.lock_owned().await;
+            let (prepare_dir, prepare_machine) = (dir.clone(), machine.clone());
+            let prepared = tokio::task::spawn_blocking(move || prepare_redrive(&prepare_dir, &prepare_machine, token))
+                .await
+                .map_err(|e| storage(&dir)(io::Error::other(e)))??;
+            let (record, lock, point) = match prepared {
+                Redrive::Done(record) => return Ok(record),
+                Redrive::Ready(record, lock, point) => (record, lock, point),
+            };
+            if let Some(owner) = stack.upgrade() {
+                owner.recorded(&dir, &record, true);
+                owner.launch(machine, dir, record.clone(), Begin::Resume(point), lock);
+            }
+            Ok(record)
+        });
+        redriven.await.map_err(|e| storage(&self.root)(io::Error::other(e)))?
     }
 }
 
@@ -662,6 +916,101 @@ fn claim(root: &Path, dir: &Path, record: ExecutionRecord, input: &Value) -> Res
     files::private_open_options().write(true).create(true).truncate(true).open(&history).map_err(storage(&history))?;
     write_record(dir, &record)?;
     Ok(Claim::New(record, lock))
+}
+
+/// Whether a redrive would take `record` (of a machine the template still `declared`) at `now`. The reasons are
+/// AWS's words where AWS has the case.
+fn redrive_status(record: &ExecutionRecord, declared: bool, now: OffsetDateTime) -> RedriveStatus {
+    let not = |why: &str| RedriveStatus::NotRedrivable(why.to_owned());
+    match record.status {
+        ExecutionStatus::Running => not("Execution is RUNNING and cannot be redriven."),
+        ExecutionStatus::Succeeded => not("Execution is SUCCEEDED and cannot be redriven."),
+        _ if !declared => not("The template no longer declares this execution's state machine."),
+        _ if record.stop_date.is_some_and(|stopped| now - stopped > REDRIVABLE_FOR) => {
+            not("Execution redrivable period exceeded.")
+        }
+        _ => RedriveStatus::Redrivable,
+    }
+}
+
+/// What [`prepare_redrive`] did.
+enum Redrive {
+    /// A redrive with the same client token already ran it again: nothing more to do.
+    Done(ExecutionRecord),
+    /// Recorded as redriven (`ExecutionRedriven` in the history, the record RUNNING), locked, ready to run from
+    /// the point.
+    Ready(ExecutionRecord, fs::File, ResumePoint),
+}
+
+/// Takes the execution's lock, checks again under it that it may be redriven, appends `ExecutionRedriven` to its
+/// history and records it RUNNING. Blocking file work, run on the blocking pool holding [`Executions::starting`].
+fn prepare_redrive(dir: &Path, machine: &Machine, token: Option<String>) -> Result<Redrive, ExecutionError> {
+    // The task that ran it writes its record a moment before letting go of the lock: wait that moment.
+    let mut lock = None;
+    for _ in 0..100 {
+        lock = lock_file(dir)?;
+        if lock.is_some() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let Some(lock) = lock else {
+        return Err(ExecutionError::ExecutionNotRedrivable(
+            "Another local stack process over this data directory holds this execution.".into(),
+        ));
+    };
+    let mut record = read_record(dir)?;
+    if token.as_ref().is_some_and(|t| record.redrive_tokens.contains(t)) {
+        return Ok(Redrive::Done(record));
+    }
+    let now = OffsetDateTime::now_utc();
+    if let RedriveStatus::NotRedrivable(why) = redrive_status(&record, true, now) {
+        return Err(ExecutionError::ExecutionNotRedrivable(why));
+    }
+    let events = read_history(dir)?;
+    let last = events.iter().map(|e| e.id).max().unwrap_or(0);
+    let input: Option<Value> = serde_json::from_str(&record.input).ok();
+    let point = ResumePoint::for_redrive(&events).or_else(|| {
+        // It failed before entering any state (its input was refused): it begins again at StartAt.
+        let input = input?;
+        Some(ResumePoint {
+            state: machine.start_at()?,
+            input: input.clone(),
+            variables: Default::default(),
+            execution_input: input,
+            start_time: Some(record.start_date),
+            last_event_id: last,
+            entered_time: None,
+            deadline_from: None,
+        })
+    });
+    let Some(mut point) = point else {
+        return Err(ExecutionError::ExecutionNotRedrivable("Its history records no state to run again.".into()));
+    };
+    record.redrive_count += 1;
+    let history = HistoryFile::open(dir, None)?;
+    history
+        .append(&HistoryEvent {
+            timestamp: now,
+            event_type: "ExecutionRedriven".into(),
+            id: last + 1,
+            previous_event_id: last,
+            details: Some(EventDetails::ExecutionRedriven { redrive_count: record.redrive_count }),
+        })
+        .map_err(|why| storage(&history.path)(io::Error::other(why)))?;
+    point.last_event_id = last + 1;
+    point.deadline_from = Some(now);
+    point.start_time = point.start_time.or(Some(record.start_date));
+    record.status = ExecutionStatus::Running;
+    (record.output, record.error, record.cause, record.stop_date) = (None, None, None, None);
+    record.redrive_date = Some(now);
+    if let Some(token) = token {
+        record.redrive_tokens.push(token);
+        let excess = record.redrive_tokens.len().saturating_sub(REDRIVE_TOKENS_KEPT);
+        record.redrive_tokens.drain(..excess);
+    }
+    write_record(dir, &record)?;
+    Ok(Redrive::Ready(record, lock, point))
 }
 
 /// Takes the execution's lock: `None` when another holder (a live process) has it.
@@ -931,8 +1280,15 @@ async fn drive(run: Run) {
 
 /// Records how the execution ended.
 fn finish(stack: &Weak<Executions>, dir: &Path, record: &ExecutionRecord, control: &Control) {
-    if let Err(e) = write_record(dir, record) {
-        tracing::error!(execution = %record.execution_arn, error = %e, "could not record how the execution ended");
+    match write_record(dir, record) {
+        Ok(()) => {
+            if let Some(stack) = stack.upgrade() {
+                stack.recorded(dir, record, true);
+            }
+        }
+        Err(e) => {
+            tracing::error!(execution = %record.execution_arn, error = %e, "could not record how the execution ended")
+        }
     }
     tracing::info!(execution = %record.execution_arn, status = ?record.status, "execution ended");
     settle(stack, &record.execution_arn, control);
@@ -1141,6 +1497,7 @@ async fn recover_one(
                     start_time: Some(started.timestamp),
                     last_event_id: events.iter().map(|e| e.id).max().unwrap_or(0),
                     entered_time: None,
+                    deadline_from: None,
                 })
             })
             .map(Begin::Resume)
@@ -1150,8 +1507,13 @@ async fn recover_one(
         return finish(&stack, &dir, &record, &control);
     };
     record.resumed += 1;
-    if let Err(e) = write_record(&dir, &record) {
-        tracing::error!(execution = %arn, error = %e, "could not record the resumption");
+    match write_record(&dir, &record) {
+        Ok(()) => {
+            if let Some(stack) = stack.upgrade() {
+                stack.recorded(&dir, &record, false);
+            }
+        }
+        Err(e) => tracing::error!(execution = %arn, error = %e, "could not record the resumption"),
     }
     let state = match &begin {
         Begin::Resume(point) => point.state.clone(),
@@ -1313,6 +1675,9 @@ mod tests {
             start_date: OffsetDateTime::now_utc(),
             stop_date: None,
             resumed: 0,
+            redrive_count: 0,
+            redrive_date: None,
+            redrive_tokens: Vec::new(),
         };
         write_record(&dir, &record).unwrap();
         fs::write(dir.join("history.jsonl"), history).unwrap();
@@ -1535,5 +1900,404 @@ mod tests {
         let why = sink.failure().expect("the failure is kept for the record");
         assert!(why.contains("could not append event 1"), "{why}");
         assert_eq!(sink.append(&event), Err(why), "later events are not written after a gap");
+    }
+
+    /// Functions whose first `failures` calls fail (`Flaky`) and that count their calls by name.
+    #[derive(Default)]
+    struct Counting {
+        failures: usize,
+        calls: Mutex<HashMap<String, usize>>,
+    }
+
+    impl Counting {
+        fn calls(&self, function: &str) -> usize {
+            self.calls.lock().unwrap().get(function).copied().unwrap_or(0)
+        }
+    }
+
+    impl FunctionInvoker for Counting {
+        fn invoke<'a>(
+            &'a self,
+            function: &'a str,
+            _request_id: &'a str,
+            event: Value,
+        ) -> local_core::BoxFuture<'a, Result<Value, local_core::invoke::FunctionError>> {
+            Box::pin(async move {
+                let n = {
+                    let mut calls = self.calls.lock().unwrap();
+                    let n = calls.entry(function.to_owned()).or_default();
+                    *n += 1;
+                    *n
+                };
+                if function == "Flaky" && n <= self.failures {
+                    return Err(local_core::invoke::FunctionError::new("Unavailable", "the card processor is down"));
+                }
+                if function == "Slow" && n == 1 {
+                    tokio::time::sleep(Duration::from_millis(1500)).await;
+                }
+                Ok(json!({"charged": event}))
+            })
+        }
+
+        fn function_names(&self) -> Vec<String> {
+            vec!["Prepare".into(), "Flaky".into(), "Slow".into()]
+        }
+    }
+
+    fn lambda(name: &str) -> String {
+        format!("arn:aws:lambda:us-east-1:123456789012:function:{name}")
+    }
+
+    /// `Order`: Prepare (a Task; assigns `order`) → Charge (Flaky) → Done (a Pass reading the variable).
+    fn order_machine() -> Machine {
+        machine(
+            "Order",
+            json!({"StartAt": "Prepare", "States": {
+                "Prepare": {"Type": "Task", "Resource": lambda("Prepare"), "Assign": {"order.$": "$.charged.id"},
+                    "Next": "Charge"},
+                "Charge": {"Type": "Task", "Resource": lambda("Flaky"), "Next": "Done"},
+                "Done": {"Type": "Pass", "Parameters": {"order.$": "$order", "result.$": "$"}, "End": true}
+            }}),
+        )
+    }
+
+    fn order_executions(data: &Path, failures: usize) -> (Arc<Executions>, Arc<Counting>) {
+        let functions = Arc::new(Counting { failures, ..Default::default() });
+        let pass = machine("Pass", json!({"StartAt": "P", "States": {"P": {"Type": "Pass", "End": true}}}));
+        // Times out (after 1 s) the first time, its Task taking 1.5 s; quick after that.
+        let slow = machine(
+            "Slow",
+            json!({"StartAt": "S", "TimeoutSeconds": 1,
+                "States": {"S": {"Type": "Task", "Resource": lambda("Slow"), "End": true}}}),
+        );
+        let exec = Executions::new(data, Identity::default(), vec![order_machine(), pass, slow], functions.clone());
+        (exec, functions)
+    }
+
+    async fn start_named(exec: &Executions, machine: &str, name: &str, input: Value) -> ExecutionRecord {
+        let req = StartRequest {
+            state_machine_arn: exec.identity.state_machine_arn(machine).to_string(),
+            name: Some(name.into()),
+            input: Some(input.to_string()),
+        };
+        exec.start(req).await.unwrap()
+    }
+
+    fn all_history(exec: &Executions, arn: &str) -> Vec<Value> {
+        let (mut events, mut token) = (Vec::new(), None::<String>);
+        loop {
+            let page = exec.history(arn, false, 2, token.as_deref()).unwrap();
+            events.extend(page.items);
+            match page.next_token {
+                Some(t) => token = Some(t),
+                None => return events,
+            }
+        }
+    }
+
+    fn entered(events: &[Value], state: &str) -> usize {
+        events.iter().filter(|e| e["stateEnteredEventDetails"]["name"] == state).count()
+    }
+
+    #[tokio::test]
+    async fn a_redriven_execution_runs_again_from_the_failed_state_only_and_its_history_goes_on() {
+        let data = tempfile::tempdir().unwrap();
+        let (exec, functions) = order_executions(data.path(), 1);
+        let mut feed = exec.subscribe();
+        let started = start_named(&exec, "Order", "o-1", json!({"id": "A-7"})).await;
+        let failed = until_ended(&exec, &started.execution_arn).await;
+        assert_eq!((failed.status, failed.error.as_deref()), (ExecutionStatus::Failed, Some("Unavailable")));
+        assert_eq!(exec.redrive_status(&failed), RedriveStatus::Redrivable);
+
+        let redriven = exec.redrive(&started.execution_arn).await.unwrap();
+        assert_eq!((redriven.status, redriven.redrive_count), (ExecutionStatus::Running, 1));
+        assert!(redriven.redrive_date.is_some() && redriven.stop_date.is_none() && redriven.error.is_none());
+        let done = until_ended(&exec, &started.execution_arn).await;
+        assert_eq!(done.status, ExecutionStatus::Succeeded, "{done:?}");
+        let output: Value = serde_json::from_str(done.output.as_deref().unwrap()).unwrap();
+        assert_eq!(output["order"], "A-7", "the variable Prepare assigned is there after the redrive: {output}");
+        assert_eq!((functions.calls("Prepare"), functions.calls("Flaky")), (1, 2), "Prepare is not run again");
+
+        let events = all_history(&exec, &started.execution_arn);
+        let ids: Vec<u64> = events.iter().map(|e| e["id"].as_u64().unwrap()).collect();
+        assert!(ids.windows(2).all(|w| w[1] == w[0] + 1) && ids[0] == 1, "one history, ids continuing: {ids:?}");
+        let redriven_event = events.iter().find(|e| e["type"] == "ExecutionRedriven").expect("ExecutionRedriven");
+        assert_eq!(redriven_event["executionRedrivenEventDetails"]["redriveCount"], 1);
+        let types: Vec<&str> = events.iter().map(|e| e["type"].as_str().unwrap()).collect();
+        let at = types.iter().position(|t| *t == "ExecutionRedriven").unwrap();
+        assert_eq!(types[at - 1], "ExecutionFailed");
+        assert_eq!(types[at + 1], "TaskStateEntered");
+        assert_eq!((entered(&events, "Prepare"), entered(&events, "Charge")), (1, 2), "{types:?}");
+        assert_eq!(*types.last().unwrap(), "ExecutionSucceeded");
+
+        // Every change went out on the feed: started, failed, redriven, succeeded.
+        let mut seen = Vec::new();
+        while let Ok(change) = feed.try_recv() {
+            seen.push((change.status, change.redrive_count));
+        }
+        use ExecutionStatus::*;
+        assert_eq!(seen, [(Running, 0), (Failed, 0), (Running, 1), (Succeeded, 1)]);
+    }
+
+    #[tokio::test]
+    async fn a_timed_out_execution_redriven_gets_its_whole_timeout_again() {
+        let data = tempfile::tempdir().unwrap();
+        let (exec, functions) = order_executions(data.path(), 0);
+        let started = start_named(&exec, "Slow", "slow", json!({})).await;
+        let timed_out = until_ended(&exec, &started.execution_arn).await;
+        assert_eq!(timed_out.status, ExecutionStatus::TimedOut, "{timed_out:?}");
+        exec.redrive(&started.execution_arn).await.unwrap();
+        let done = until_ended(&exec, &started.execution_arn).await;
+        assert_eq!(done.status, ExecutionStatus::Succeeded, "the timeout counts from the redrive: {done:?}");
+        assert_eq!(functions.calls("Slow"), 2);
+        let types: Vec<String> = exec
+            .full_history(&started.execution_arn)
+            .unwrap()
+            .iter()
+            .map(|e| e["type"].as_str().unwrap().to_owned())
+            .collect();
+        assert!(types.contains(&"ExecutionTimedOut".to_owned()) && types.last().unwrap() == "ExecutionSucceeded");
+    }
+
+    #[tokio::test]
+    async fn only_a_failed_timed_out_or_aborted_execution_is_redrivable() {
+        let data = tempfile::tempdir().unwrap();
+        let (exec, _) = order_executions(data.path(), 0);
+        let ok = start_named(&exec, "Order", "fine", json!({"id": "B"})).await;
+        let ok = until_ended(&exec, &ok.execution_arn).await;
+        assert_eq!(ok.status, ExecutionStatus::Succeeded);
+        let e = exec.redrive(&ok.execution_arn).await.unwrap_err();
+        assert!(matches!(&e, ExecutionError::ExecutionNotRedrivable(why) if why.contains("SUCCEEDED")), "{e:?}");
+        assert!(e.is_client_error() && e.code() == "ExecutionNotRedrivable");
+        assert_eq!(exec.redrive_status(&ok).as_str(), "NOT_REDRIVABLE");
+        assert!(matches!(
+            exec.redrive(&exec.identity.execution_arn("Order", "nope").to_string()).await,
+            Err(ExecutionError::ExecutionDoesNotExist(_))
+        ));
+
+        let mut old = ok.clone();
+        old.status = ExecutionStatus::Failed;
+        old.stop_date = Some(OffsetDateTime::now_utc() - REDRIVABLE_FOR - time::Duration::minutes(1));
+        assert_eq!(exec.redrive_status(&old).reason(), Some("Execution redrivable period exceeded."));
+        old.status = ExecutionStatus::Running;
+        assert_eq!(exec.redrive_status(&old).reason(), Some("Execution is RUNNING and cannot be redriven."));
+    }
+
+    #[tokio::test]
+    async fn a_redrive_repeated_with_its_client_token_runs_nothing_more() {
+        let data = tempfile::tempdir().unwrap();
+        let (exec, functions) = order_executions(data.path(), 5);
+        let started = start_named(&exec, "Order", "retry", json!({"id": "C"})).await;
+        until_ended(&exec, &started.execution_arn).await;
+        let first = exec.redrive_with_token(&started.execution_arn, Some("t-1")).await.unwrap();
+        let again = exec.redrive_with_token(&started.execution_arn, Some("t-1")).await.unwrap();
+        assert_eq!((first.redrive_count, again.redrive_count), (1, 1));
+        let ended = until_ended(&exec, &started.execution_arn).await;
+        assert_eq!((ended.status, ended.redrive_count), (ExecutionStatus::Failed, 1));
+        assert_eq!(functions.calls("Flaky"), 2, "one run, one redrive");
+        // A redrive of a redriven execution that failed again continues the same history.
+        let second = exec.redrive(&started.execution_arn).await.unwrap();
+        assert_eq!(second.redrive_count, 2);
+        until_ended(&exec, &started.execution_arn).await;
+        let events = all_history(&exec, &started.execution_arn);
+        assert_eq!(events.iter().filter(|e| e["type"] == "ExecutionRedriven").count(), 2);
+        assert_eq!(entered(&events, "Prepare"), 1);
+    }
+
+    #[tokio::test]
+    async fn a_redriven_execution_left_running_by_a_stopped_stack_resumes_after_its_redrive() {
+        let data = tempfile::tempdir().unwrap();
+        let (exec, _) = order_executions(data.path(), 1);
+        let started = start_named(&exec, "Order", "cut", json!({"id": "D"})).await;
+        until_ended(&exec, &started.execution_arn).await;
+        // As a stack stopping right after the redrive was recorded leaves it: RUNNING, history ending in the
+        // redrive.
+        let dir = exec.dir("Order", "cut");
+        let Redrive::Ready(record, lock, _) = prepare_redrive(&dir, &order_machine(), None).unwrap() else {
+            panic!("not redriven")
+        };
+        assert_eq!(record.status, ExecutionStatus::Running);
+        drop((lock, exec));
+
+        let (exec, functions) = order_executions(data.path(), 0);
+        assert_eq!(exec.recover().unwrap(), 1);
+        let done = until_ended(&exec, &started.execution_arn).await;
+        assert_eq!((done.status, done.redrive_count), (ExecutionStatus::Succeeded, 1), "{done:?}");
+        assert_eq!((functions.calls("Prepare"), functions.calls("Flaky")), (0, 1), "only Charge ran again");
+    }
+
+    /// Writes the record of a closed execution straight to disk, as another process (or an earlier start) would.
+    fn write_closed(exec: &Executions, machine: &str, name: &str, status: ExecutionStatus, seconds: i64) {
+        let dir = exec.dir(machine, name);
+        fs::create_dir_all(&dir).unwrap();
+        let start_date = OffsetDateTime::UNIX_EPOCH + time::Duration::seconds(1_700_000_000 + seconds);
+        let record = ExecutionRecord {
+            execution_arn: exec.identity.execution_arn(machine, name).to_string(),
+            state_machine_arn: exec.identity.state_machine_arn(machine).to_string(),
+            name: name.into(),
+            status,
+            input: "{}".into(),
+            output: None,
+            error: (status == ExecutionStatus::Failed).then(|| "Boom".into()),
+            cause: None,
+            start_date,
+            stop_date: Some(start_date + time::Duration::seconds(1)),
+            resumed: 0,
+            redrive_count: 0,
+            redrive_date: None,
+            redrive_tokens: Vec::new(),
+        };
+        write_record(&dir, &record).unwrap();
+    }
+
+    #[tokio::test]
+    async fn a_query_filters_by_machine_status_and_name_newest_first_across_machines_in_pages_with_a_total() {
+        let data = tempfile::tempdir().unwrap();
+        let (exec, _) = order_executions(data.path(), 0);
+        use ExecutionStatus::*;
+        for (i, (machine, name, status)) in [
+            ("Order", "Nightly-1", Succeeded),
+            ("Pass", "nightly-2", Failed),
+            ("Order", "adhoc-3", Failed),
+            ("Order", "NIGHTLY-4", Failed),
+            ("Pass", "adhoc-5", Succeeded),
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            write_closed(&exec, machine, name, status, i as i64);
+        }
+        let names = |page: &Page<ExecutionSummary>| page.items.iter().map(|s| s.name.clone()).collect::<Vec<_>>();
+        let (all, total) = exec.query(&Query::default()).unwrap();
+        assert_eq!(names(&all), ["adhoc-5", "NIGHTLY-4", "adhoc-3", "nightly-2", "Nightly-1"]);
+        assert_eq!((total, all.next_token), (5, None));
+
+        let nightly = Query { name_contains: Some("nIgHtLy".into()), max_results: 2, ..Default::default() };
+        let (first, total) = exec.query(&nightly).unwrap();
+        assert_eq!((names(&first), total), (vec!["NIGHTLY-4".to_owned(), "nightly-2".to_owned()], 3));
+        // A new execution between pages shifts nothing.
+        write_closed(&exec, "Order", "nightly-6", Succeeded, 10);
+        exec.describe(&exec.identity.execution_arn("Order", "nightly-6").to_string()).unwrap();
+        let next = Query { next_token: first.next_token.clone(), ..nightly.clone() };
+        let (second, total) = exec.query(&next).unwrap();
+        assert_eq!((names(&second), second.next_token, total), (vec!["Nightly-1".to_owned()], None, 4));
+        let other = Query { status: Some(Failed), ..next };
+        assert!(matches!(exec.query(&other), Err(ExecutionError::InvalidToken(_))), "a token serves its own query");
+
+        let order = exec.identity.state_machine_arn("Order").to_string();
+        let failed_orders = Query { machine_arn: Some(order.clone()), status: Some(Failed), ..Default::default() };
+        let (page, total) = exec.query(&failed_orders).unwrap();
+        assert_eq!((names(&page), total), (vec!["NIGHTLY-4".to_owned(), "adhoc-3".to_owned()], 2));
+        assert_eq!(page.items[0].error.as_deref(), Some("Boom"));
+        assert_eq!(page.items[0].machine_name(), "Order");
+
+        let counts = exec.counts(&order).unwrap();
+        assert_eq!(counts[&Succeeded], 2);
+        assert_eq!(counts[&Failed], 2);
+        assert_eq!((counts[&Running], counts.len()), (0, 5), "every status is counted");
+        let missing = exec.identity.state_machine_arn("Nope").to_string();
+        assert!(matches!(exec.counts(&missing), Err(ExecutionError::StateMachineDoesNotExist(_))));
+        let listed = exec.list(&order, Some(Failed), 1, None).unwrap();
+        assert_eq!(listed.items[0].name, "NIGHTLY-4");
+        let rest = exec.list(&order, Some(Failed), 1, listed.next_token.as_deref()).unwrap();
+        assert_eq!((rest.items[0].name.as_str(), rest.next_token), ("adhoc-3", None));
+    }
+
+    #[tokio::test]
+    async fn an_execution_another_process_wrote_is_indexed_once_described_and_never_set_back() {
+        let data = tempfile::tempdir().unwrap();
+        let (exec, _) = order_executions(data.path(), 0);
+        assert_eq!(exec.query(&Query::default()).unwrap().1, 0, "the index is built, empty");
+        write_closed(&exec, "Order", "elsewhere", ExecutionStatus::Failed, 0);
+        assert_eq!(exec.query(&Query::default()).unwrap().1, 0, "not seen until described");
+        let arn = exec.identity.execution_arn("Order", "elsewhere").to_string();
+        exec.describe(&arn).unwrap();
+        let (page, total) = exec.query(&Query::default()).unwrap();
+        assert_eq!((total, page.items[0].status), (1, ExecutionStatus::Failed));
+        // An older read described again does not overwrite what the index has.
+        write_closed(&exec, "Order", "elsewhere", ExecutionStatus::Succeeded, 0);
+        exec.describe(&arn).unwrap();
+        assert_eq!(exec.query(&Query::default()).unwrap().0.items[0].status, ExecutionStatus::Failed);
+    }
+
+    #[test]
+    fn queries_over_ten_thousand_indexed_executions_filter_page_and_count_them() {
+        let data = tempfile::tempdir().unwrap();
+        let (exec, _) = order_executions(data.path(), 0);
+        let (order, pass) =
+            (exec.identity.state_machine_arn("Order").to_string(), exec.identity.state_machine_arn("Pass").to_string());
+        let statuses = ExecutionStatus::ALL;
+        exec.with_index(|index| {
+            for i in 0..10_000 {
+                let name = format!("run-{i:05}");
+                let machine = if i % 2 == 0 { &order } else { &pass };
+                let start_date = OffsetDateTime::UNIX_EPOCH + time::Duration::seconds(1_700_000_000 + i);
+                let record = ExecutionRecord {
+                    execution_arn: format!("{machine}:{name}").replace(":stateMachine:", ":execution:"),
+                    state_machine_arn: machine.clone(),
+                    name: name.clone(),
+                    status: statuses[i as usize % statuses.len()],
+                    input: "{}".into(),
+                    output: None,
+                    error: None,
+                    cause: None,
+                    start_date,
+                    stop_date: None,
+                    resumed: 0,
+                    redrive_count: 0,
+                    redrive_date: None,
+                    redrive_tokens: Vec::new(),
+                };
+                index.upsert(data.path().join(&name), &record);
+            }
+        });
+        let queries = [
+            Query { max_results: 50, ..Default::default() },
+            Query {
+                machine_arn: Some(order.clone()),
+                status: Some(ExecutionStatus::Failed),
+                max_results: 50,
+                ..Default::default()
+            },
+            Query { name_contains: Some("RUN-09".into()), max_results: 50, ..Default::default() },
+        ];
+        let started = std::time::Instant::now();
+        let mut token = None;
+        for q in &queries {
+            let (page, total) = exec.query(q).unwrap();
+            assert!(!page.items.is_empty() && total >= 50, "{total}");
+            token = page.next_token;
+        }
+        let (_, total) = exec.query(&Query { next_token: token, ..queries[2].clone() }).unwrap();
+        assert_eq!(total, 1000);
+        let per_query = started.elapsed() / 4;
+        let counted = std::time::Instant::now();
+        assert_eq!(exec.counts(&order).unwrap().values().sum::<u64>(), 5000);
+        eprintln!("query over 10,000 indexed executions: {per_query:?} each; counts: {:?}", counted.elapsed());
+    }
+
+    /// Not run by default (it writes 10,000 records): `cargo test -p local-sfn -- --ignored ten_thousand`.
+    #[test]
+    #[ignore]
+    fn ten_thousand_executions_on_disk_are_indexed_once_and_listed_from_the_index() {
+        let data = tempfile::tempdir().unwrap();
+        let (exec, _) = order_executions(data.path(), 0);
+        for i in 0..10_000 {
+            write_closed(&exec, "Order", &format!("run-{i:05}"), ExecutionStatus::ALL[i % 5], i as i64);
+        }
+        let scan = std::time::Instant::now();
+        assert_eq!(exec.query(&Query::default()).unwrap().1, 10_000);
+        let scanned = scan.elapsed();
+        let order = exec.identity.state_machine_arn("Order").to_string();
+        let list = std::time::Instant::now();
+        assert_eq!(exec.list(&order, None, 100, None).unwrap().items.len(), 100);
+        let listed = list.elapsed();
+        let query = std::time::Instant::now();
+        let q = Query { name_contains: Some("run-09".into()), max_results: 100, ..Default::default() };
+        assert_eq!(exec.query(&q).unwrap().1, 1000);
+        eprintln!(
+            "scan of 10,000 records: {scanned:?}; ListExecutions page of 100: {listed:?}; query: {:?}",
+            query.elapsed()
+        );
     }
 }

@@ -24,7 +24,7 @@ pub mod store;
 pub use error::SqsError;
 pub use message::{Attribute, AttributeValue, ReceivedMessage, SentMessage};
 pub use queue::{QueueConfig, QueueName, RedrivePolicy};
-pub use store::Counts;
+pub use store::{Claimed, Counts};
 
 use local_core::{
     BoxFuture, Identity,
@@ -266,6 +266,29 @@ impl Sqs {
             s.peek(&q, limit, now_ms())
         })
         .await
+    }
+
+    /// Receives the one message `message_id` of a queue (URL, ARN or name) for `visibility` seconds, if no consumer
+    /// holds it now ([`Claimed`]); the caller then deletes it with [`Self::delete`], or lets it go with
+    /// [`Self::release`]. The operator console's redrive: act on a dead letter only once no one else can.
+    pub async fn claim(&self, queue: &str, message_id: &str, visibility: u32) -> Result<Claimed, SqsError> {
+        let (name, id) = (self.address(queue)?, message_id.to_owned());
+        self.with_store(move |s| s.claim(&name, &id, visibility, now_ms())).await
+    }
+
+    /// Deletes a received message by its receipt handle (DeleteMessage).
+    pub async fn delete(&self, queue: &str, receipt_handle: &str) -> Result<(), SqsError> {
+        let (name, handle) = (self.address(queue)?, receipt_handle.to_owned());
+        let mut results = self.with_store(move |s| s.delete_messages(&name, &[handle])).await?;
+        results.pop().unwrap_or(Ok(()))
+    }
+
+    /// Makes a received message visible again at once (ChangeMessageVisibility to 0).
+    pub async fn release(&self, queue: &str, receipt_handle: &str) -> Result<(), SqsError> {
+        let (name, handle) = (self.address(queue)?, receipt_handle.to_owned());
+        let mut results = self.with_store(move |s| s.change_visibility(&name, &[(handle, 0)], now_ms())).await?;
+        self.wake(&self.address(queue)?);
+        results.pop().unwrap_or(Ok(()))
     }
 
     /// Sends one message with string attributes to a queue given by URL, ARN or name.

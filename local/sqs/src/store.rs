@@ -80,6 +80,17 @@ pub struct Receipt {
     pub moved_to: Vec<String>,
 }
 
+/// What a claim of one message by id found.
+#[derive(Debug)]
+pub enum Claimed {
+    /// Received: the caller holds it (its receipt handle is set) until it deletes it or the visibility passes.
+    Claimed(Box<ReceivedMessage>),
+    /// Received by someone else and not yet visible again.
+    InFlight,
+    /// Not in the queue (deleted, expired, or never there).
+    Missing,
+}
+
 /// Whether a CreateQueue made the queue.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Created {
@@ -425,6 +436,40 @@ impl Store {
         Ok(messages)
     }
 
+    /// Receives the one message `message_id` of `queue`, as a receive would (a fresh receipt handle, invisible for
+    /// `visibility` seconds, its receive count up by one), if it is visible now. One that a consumer holds in
+    /// flight is [`Claimed::InFlight`] and stays as it is: whoever acts on a claimed message (the console's redrive)
+    /// knows no consumer is processing it at the same time, and deletes it by the handle afterwards.
+    pub fn claim(&mut self, queue: &str, message_id: &str, visibility: u32, now_ms: i64) -> Result<Claimed, SqsError> {
+        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let record = require_in(&tx, queue)?;
+        let oldest = now_ms - i64::from(record.config.message_retention_period) * 1000;
+        let found = tx
+            .prepare_cached(&format!(
+                "SELECT {MESSAGE_COLUMNS}, visible_ms FROM messages WHERE queue = ?1 AND id = ?2 AND sent_ms > ?3"
+            ))?
+            .query_row(params![queue, message_id, oldest], |r| Ok((read_message(r)?, r.get::<_, i64>(11)?)))
+            .optional()?;
+        let claimed = match found {
+            None => Claimed::Missing,
+            Some((_, visible_ms)) if visible_ms > now_ms => Claimed::InFlight,
+            Some(((seq, mut m), _)) => {
+                let nonce = new_id();
+                tx.execute(
+                    "UPDATE messages SET receive_count = receive_count + 1,
+                         first_receive_ms = COALESCE(first_receive_ms, ?2), visible_ms = ?3, receipt = ?4 WHERE seq = ?1",
+                    params![seq, now_ms, now_ms + i64::from(visibility) * 1000, nonce],
+                )?;
+                m.receive_count += 1;
+                m.first_receive_timestamp_ms.get_or_insert(now_ms);
+                m.receipt_handle = Some(Handle::encode(queue, &m.message_id, &nonce));
+                Claimed::Claimed(Box::new(m))
+            }
+        };
+        tx.commit()?;
+        Ok(claimed)
+    }
+
     /// Removes every queue's expired messages (at start-up, so a long-idle queue does not keep them on disk).
     pub fn sweep_expired(&mut self, now_ms: i64) -> Result<usize, SqsError> {
         let mut removed = 0;
@@ -554,6 +599,23 @@ mod tests {
         let got = store.receive("q", 10, None, later).unwrap();
         assert_eq!(got.messages.iter().map(|m| m.body.as_str()).collect::<Vec<_>>(), ["new"]);
         assert_eq!(store.peek(&q, 10, t0).unwrap().len(), 1, "the expired message is gone from disk");
+    }
+
+    #[test]
+    fn a_message_claimed_by_id_is_no_longer_received_and_one_in_flight_cannot_be_claimed() {
+        let (_dir, mut store) = store();
+        store.create_queue(&QueueName::parse("q").unwrap(), &AttributeChanges::default(), 0).unwrap();
+        let sent = store.send("q", &[message("a"), message("b")], "me", 0).unwrap();
+        let a = sent[0].as_ref().unwrap().message_id.clone();
+        let b = sent[1].as_ref().unwrap().message_id.clone();
+        let Claimed::Claimed(claimed) = store.claim("q", &a, 30, 10).unwrap() else { panic!("a is visible") };
+        assert_eq!((claimed.body.as_str(), claimed.receive_count), ("a", 1));
+        let got = store.receive("q", 10, None, 10).unwrap();
+        assert_eq!(got.messages.iter().map(|m| m.body.as_str()).collect::<Vec<_>>(), ["b"], "a is claimed");
+        assert!(matches!(store.claim("q", &b, 30, 10).unwrap(), Claimed::InFlight), "b is received");
+        store.delete_messages("q", &[claimed.receipt_handle.unwrap()]).unwrap();
+        assert!(matches!(store.claim("q", &a, 30, 40_000).unwrap(), Claimed::Missing), "a was deleted");
+        assert!(matches!(store.claim("q", "no-such-id", 30, 10).unwrap(), Claimed::Missing));
     }
 
     #[test]

@@ -91,7 +91,9 @@ pub fn required_env(name: &str) -> Result<String, lambda_runtime::Error> {
 }
 
 /// Serves `handler` on the Lambda Runtime API until the sandbox is shut down. Handlers answer every event (their
-/// failures are HTTP responses), so the runtime only reports events that do not deserialise.
+/// failures are HTTP responses), so the runtime only reports events that do not deserialise. Each invocation runs
+/// in a [`telemetry::metrics`] scope and ends with its EMF line on stdout (`ColdStart` on the first, the counts
+/// the handler made, `durationMs`).
 pub async fn serve<E, R, F, Fut>(handler: F) -> Result<(), lambda_runtime::Error>
 where
     E: serde::de::DeserializeOwned + Send,
@@ -100,15 +102,20 @@ where
     Fut: std::future::Future<Output = R>,
 {
     let handler = &handler;
+    let meter = &Meter::from_env();
     lambda_runtime::run(lambda_runtime::service_fn(move |event: lambda_runtime::LambdaEvent<E>| async move {
-        Ok::<R, std::convert::Infallible>(handler(event.payload).await)
+        let (invocation, started) = meter.start();
+        let response = invocation.scope(handler(event.payload)).await;
+        meter.emit(&invocation, started, None);
+        Ok::<R, std::convert::Infallible>(response)
     }))
     .await
 }
 
 /// Serves a handler that can fail, for functions invoked by Step Functions rather than over HTTP: its
 /// `Err((error_type, message))` becomes the Lambda error (`errorType`, `errorMessage`), and `errorType` is what a
-/// state machine's `Retry`/`Catch` `ErrorEquals` match — so name it for what the caller should do.
+/// state machine's `Retry`/`Catch` `ErrorEquals` match — so name it for what the caller should do. Metered as
+/// [`serve`] is, a failure's line carrying its `error` type.
 pub async fn serve_fallible<E, R, T, M, F, Fut>(handler: F) -> Result<(), lambda_runtime::Error>
 where
     E: serde::de::DeserializeOwned + Send,
@@ -119,10 +126,49 @@ where
     Fut: std::future::Future<Output = Result<R, (T, M)>>,
 {
     let handler = &handler;
+    let meter = &Meter::from_env();
     lambda_runtime::run(lambda_runtime::service_fn(move |event: lambda_runtime::LambdaEvent<E>| async move {
-        handler(event.payload).await.map_err(diagnostic)
+        let (invocation, started) = meter.start();
+        let result = invocation.scope(handler(event.payload)).await.map_err(diagnostic);
+        meter.emit(&invocation, started, result.as_ref().err().map(|d| d.error_type.as_str()));
+        result
     }))
     .await
+}
+
+/// Each invocation's EMF line ([`telemetry::metrics`]), printed on stdout as a raw JSON line: CloudWatch Logs
+/// extracts metrics only from a line that is the EMF object itself, not one nested in a log event.
+struct Meter {
+    function_name: String,
+    memory_mb: u64,
+    /// Whether the next invocation is the process's first: its cold start.
+    cold: std::sync::atomic::AtomicBool,
+}
+
+impl Meter {
+    /// The function's name and memory as Lambda sets them in every sandbox.
+    fn from_env() -> Self {
+        let function_name = std::env::var("AWS_LAMBDA_FUNCTION_NAME").unwrap_or_default();
+        let memory_mb =
+            std::env::var("AWS_LAMBDA_FUNCTION_MEMORY_SIZE").ok().and_then(|m| m.trim().parse().ok()).unwrap_or(0);
+        Self { function_name, memory_mb, cold: std::sync::atomic::AtomicBool::new(true) }
+    }
+
+    fn start(&self) -> (telemetry::metrics::Invocation, std::time::Instant) {
+        let cold = self.cold.swap(false, std::sync::atomic::Ordering::Relaxed);
+        (
+            telemetry::metrics::Invocation::new(self.function_name.clone(), self.memory_mb, cold),
+            std::time::Instant::now(),
+        )
+    }
+
+    fn emit(&self, invocation: &telemetry::metrics::Invocation, started: std::time::Instant, error: Option<&str>) {
+        use std::io::Write;
+        let line = invocation.emf_line(started.elapsed(), error);
+        // One write of the whole line, so it never interleaves with a log line; a closed stdout loses the metrics,
+        // never the response.
+        let _ = writeln!(std::io::stdout().lock(), "{line}");
+    }
 }
 
 fn diagnostic<T: Into<String>, M: Into<String>>((error_type, message): (T, M)) -> lambda_runtime::Diagnostic {

@@ -336,6 +336,7 @@ pub async fn run<I: TaskInvoker, C: Clock>(
         vars: Vars::new(),
         last_event_id: 0,
         entered_time: None,
+        deadline_from: None,
     };
     run_from(machine, start, invoker, clock, options).await
 }
@@ -375,6 +376,7 @@ pub async fn resume<I: TaskInvoker, C: Clock>(
         vars: point.variables,
         last_event_id: point.last_event_id,
         entered_time: point.entered_time,
+        deadline_from: point.deadline_from,
     };
     run_from(machine, start, invoker, clock, options).await
 }
@@ -389,6 +391,8 @@ struct Start {
     vars: Vars,
     last_event_id: u64,
     entered_time: Option<OffsetDateTime>,
+    /// What `TimeoutSeconds` counts from when not the start ([`ResumePoint::deadline_from`]).
+    deadline_from: Option<OffsetDateTime>,
 }
 
 async fn run_from<I: TaskInvoker, C: Clock>(
@@ -428,9 +432,9 @@ async fn run_from<I: TaskInvoker, C: Clock>(
             options.max_history_events.unwrap_or(AWS_MAX_HISTORY_EVENTS),
         ),
         abort: options.abort.clone().unwrap_or_default(),
-        deadline: machine
-            .timeout_seconds
-            .and_then(|s| start.checked_add(time::Duration::seconds(s.min(i64::MAX as u64) as i64))),
+        deadline: machine.timeout_seconds.and_then(|s| {
+            from.deadline_from.unwrap_or(start).checked_add(time::Duration::seconds(s.min(i64::MAX as u64) as i64))
+        }),
         resumed_entered: Mutex::new(from.entered_time),
         transitions: AtomicU64::new(0),
         max_transitions: options.max_transitions.unwrap_or(1_000_000),

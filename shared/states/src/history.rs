@@ -42,6 +42,10 @@ pub enum EventDetails {
     ExecutionAborted { error: String, cause: String },
     #[serde(rename = "executionTimedOutEventDetails")]
     ExecutionTimedOut { error: String, cause: String },
+    /// A closed execution run again from where it stopped (RedriveExecution); the engine never emits it, the
+    /// embedder that redrives appends it before resuming.
+    #[serde(rename = "executionRedrivenEventDetails", rename_all = "camelCase")]
+    ExecutionRedriven { redrive_count: u32 },
     #[serde(rename = "stateEnteredEventDetails", rename_all = "camelCase")]
     StateEntered { name: String, input: String, input_details: PayloadDetails },
     #[serde(rename = "stateExitedEventDetails", rename_all = "camelCase")]

@@ -4,6 +4,11 @@
 //!
 //! `Targets`, not `EnvFilter`: the same directives without a regex engine in every Lambda package (smaller zip,
 //! faster start).
+//!
+//! [`metrics`]: each invocation's cold start, duration and business counts as one CloudWatch Embedded Metric Format
+//! line, which the local stack reads back for its cost page.
+
+pub mod metrics;
 
 use tracing_subscriber::filter::Targets;
 use tracing_subscriber::fmt::MakeWriter;
