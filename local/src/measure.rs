@@ -17,7 +17,7 @@ use local_console::cost::{Aggregate, FunctionInfo};
 use local_console::source::Measurements;
 use local_lambda::MetricsSink;
 use std::collections::BTreeMap;
-use std::fs::{self, File, OpenOptions};
+use std::fs::{self, File};
 use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -330,7 +330,7 @@ mod tests {
         }
         let mut known = BTreeMap::new();
         assert_eq!(count_transitions(dir.path(), &mut known).unwrap(), (6, 3));
-        let mut f = OpenOptions::new().append(true).open(dir.path().join("run-0/history.jsonl")).unwrap();
+        let mut f = fs::OpenOptions::new().append(true).open(dir.path().join("run-0/history.jsonl")).unwrap();
         f.write_all(format!("{entered}\n").as_bytes()).unwrap();
         assert_eq!(count_transitions(dir.path(), &mut known).unwrap(), (7, 3));
         assert_eq!(count_transitions(&dir.path().join("none"), &mut known).unwrap(), (0, 0));

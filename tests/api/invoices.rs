@@ -77,8 +77,9 @@ fn mails_to(app: &TestApp, to: &str) -> Vec<(String, String)> {
     let mut out = Vec::new();
     for envelope in outbox.list().unwrap() {
         if envelope.to.iter().any(|t| t == to) {
-            let raw = std::fs::read(app.data_dir.path().join("ses/outbox").join(format!("{}.eml", envelope.id.as_str())))
-                .unwrap_or_default();
+            let raw =
+                std::fs::read(app.data_dir.path().join("ses/outbox").join(format!("{}.eml", envelope.id.as_str())))
+                    .unwrap_or_default();
             out.push((envelope.subject.clone(), String::from_utf8_lossy(&raw).into_owned()));
         }
     }

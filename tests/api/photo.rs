@@ -6,6 +6,7 @@
 use reqwest::Method;
 use serde_json::{Value, json};
 use std::time::Duration;
+use system_tests::gradient_jpeg as jpeg;
 use system_tests::{TestApp, repo_root, spawn_stack};
 
 /// The stack of `template.yaml`, retrying failed asynchronous invocations after 100 ms instead of Lambda's minute:
@@ -19,20 +20,6 @@ async fn spawn_app() -> TestApp {
 }
 
 const SETTLE: Duration = Duration::from_secs(30);
-
-/// A `width` × `height` JPEG of a smooth gradient (quality 90).
-fn jpeg(width: u16, height: u16) -> Vec<u8> {
-    let mut pixels = Vec::with_capacity(usize::from(width) * usize::from(height) * 3);
-    for y in 0..height {
-        for x in 0..width {
-            let (x, y) = (u32::from(x), u32::from(y));
-            pixels.extend_from_slice(&[(x * 255 / u32::from(width)) as u8, (y * 255 / u32::from(height)) as u8, 128]);
-        }
-    }
-    let mut out = Vec::new();
-    jpeg_encoder::Encoder::new(&mut out, 90).encode(&pixels, width, height, jpeg_encoder::ColorType::Rgb).unwrap();
-    out
-}
 
 /// `jpeg` with an EXIF APP1 segment saying `orientation` (1–8) inserted after SOI, as a phone camera writes it.
 fn with_exif_orientation(jpeg: Vec<u8>, orientation: u16) -> Vec<u8> {

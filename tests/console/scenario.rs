@@ -8,6 +8,7 @@ use local::local_core::invoke::EventInvoker;
 use reqwest::Method;
 use serde_json::{Value, json};
 use std::time::Duration;
+use system_tests::gradient_jpeg as jpeg;
 use system_tests::{TestApp, repo_root, sdk_config, spawn_stack};
 
 const SETTLE: Duration = Duration::from_secs(90);
@@ -59,20 +60,6 @@ async fn put_invoice(app: &TestApp, key: &str, pdf: Vec<u8>) {
         .send()
         .await
         .expect("PutObject");
-}
-
-/// A `width` × `height` JPEG of a smooth gradient, as the photo tests make them.
-fn jpeg(width: u16, height: u16) -> Vec<u8> {
-    let mut pixels = Vec::with_capacity(usize::from(width) * usize::from(height) * 3);
-    for y in 0..height {
-        for x in 0..width {
-            let (x, y) = (u32::from(x), u32::from(y));
-            pixels.extend_from_slice(&[(x * 255 / u32::from(width)) as u8, (y * 255 / u32::from(height)) as u8, 128]);
-        }
-    }
-    let mut out = Vec::new();
-    jpeg_encoder::Encoder::new(&mut out, 90).encode(&pixels, width, height, jpeg_encoder::ColorType::Rgb).unwrap();
-    out
 }
 
 /// `POST /me/photo`, then the presigned PUT as a browser would send it.

@@ -7,6 +7,22 @@ use std::{path::PathBuf, sync::Arc};
 use tokio::sync::oneshot;
 
 /// The repository root (where `template.yaml`, `events/` and `functions/` are).
+/// A `width` × `height` JPEG of a smooth gradient (quality 90): a photo to upload.
+pub fn gradient_jpeg(width: u16, height: u16) -> Vec<u8> {
+    let mut pixels = Vec::with_capacity(usize::from(width) * usize::from(height) * 3);
+    for y in 0..height {
+        for x in 0..width {
+            let (x, y) = (u32::from(x), u32::from(y));
+            pixels.extend_from_slice(&[(x * 255 / u32::from(width)) as u8, (y * 255 / u32::from(height)) as u8, 128]);
+        }
+    }
+    let mut out = Vec::new();
+    jpeg_encoder::Encoder::new(&mut out, 90)
+        .encode(&pixels, width, height, jpeg_encoder::ColorType::Rgb)
+        .expect("a gradient encodes");
+    out
+}
+
 pub fn repo_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
 }

@@ -409,7 +409,7 @@ struct Pipeline {
 
 /// The monthly cost of `v` at `p`, scaled from `m` (see the module doc).
 pub fn estimate(m: &Measurements, v: &Volume, p: &Prices) -> Estimate {
-    let count = |name: &str| m.counts.iter().filter(|(n, _)| n == name).map(|(_, x)| *x).sum::<f64>();
+    let count = |name: &str| m.counts.iter().filter(|(n, _)| n == name).map(|(_, x)| *x).sum::<f64>() + 0.0; // -0.0 for none: 0
     let invocations_of = |prefix: &str| {
         m.functions.iter().filter(|f| f.function.starts_with(prefix)).map(|f| f.invocations).sum::<u64>()
     };
@@ -675,6 +675,8 @@ fn per_unit_or(total: f64, measured: f64, default: f64) -> f64 {
 
 /// A number as a person reads it: up to 3 decimals, no trailing zeros.
 fn fmt(x: f64) -> String {
+    // `+ 0.0` turns -0.0 (what summing no floats gives) into 0.
+    let x = x + 0.0;
     let s = format!("{x:.3}");
     let s = s.trim_end_matches('0').trim_end_matches('.');
     if s.is_empty() || s == "-" { "0".to_owned() } else { s.to_owned() }

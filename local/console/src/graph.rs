@@ -53,7 +53,7 @@ pub const GRAPH_CSS: &str = r#"
 .sfn-graph .state .type { font-size: 11px; fill: #6b7280; }
 .sfn-graph .outcome-succeeded > rect.box { fill: #e6f4ea; stroke: #2e7d32; }
 .sfn-graph .outcome-failed > rect.box { fill: #fde7e3; stroke: #d13212; }
-.sfn-graph .outcome-caught > rect.box { fill: #fff0e0; stroke: #e07b00; }
+.sfn-graph .outcome-caught > rect.box { fill: #fff0e0; stroke: #d13212; stroke-dasharray: 6 3; }
 .sfn-graph .outcome-retried > rect.box { fill: #fff8d6; stroke: #b7950b; }
 .sfn-graph .outcome-running > rect.box { fill: #e3effd; stroke: #1f6fd1; }
 .sfn-graph .outcome-not-reached > rect.box { fill: #f4f5f7; stroke: #a0a7b1; }

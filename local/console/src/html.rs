@@ -121,6 +121,24 @@ pub fn execution_duration(start: OffsetDateTime, stop: Option<OffsetDateTime>) -
 }
 
 /// At most `max` characters, with an ellipsis when cut (the whole text goes in a `title`).
+/// A cause as a person reads it: a Lambda error's JSON (`{"errorMessage": m, "errorType": t}`, which Step Functions
+/// passes on as the cause) becomes `t: m`; any other cause is shown as it is. `console.js` does the same for live
+/// rows (`readableCause`).
+pub fn readable_cause(cause: &str) -> std::borrow::Cow<'_, str> {
+    #[derive(serde::Deserialize)]
+    struct LambdaError {
+        #[serde(rename = "errorMessage")]
+        message: String,
+        #[serde(rename = "errorType", default)]
+        kind: Option<String>,
+    }
+    match serde_json::from_str::<LambdaError>(cause) {
+        Ok(LambdaError { message, kind: Some(kind) }) if !kind.is_empty() => format!("{kind}: {message}").into(),
+        Ok(LambdaError { message, .. }) => message.into(),
+        Err(_) => cause.into(),
+    }
+}
+
 pub fn shorten(s: &str, max: usize) -> String {
     match s.char_indices().nth(max) {
         Some((at, _)) => format!("{}…", &s[..at]),
@@ -224,5 +242,20 @@ pub fn flash(done: Option<&str>) -> String {
     match done {
         Some(text) if !text.is_empty() => format!("<p id=\"flash\" class=\"flash\" role=\"status\">{}</p>", esc(text)),
         _ => String::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::readable_cause;
+
+    #[test]
+    fn a_lambda_error_cause_reads_as_its_type_and_message_and_any_other_cause_as_it_is() {
+        let lambda = r#"{"errorMessage":"invalid_document: the PDF is truncated","errorType":"InvalidDocument"}"#;
+        assert_eq!(readable_cause(lambda), "InvalidDocument: invalid_document: the PDF is truncated");
+        assert_eq!(readable_cause(r#"{"errorMessage":"boom"}"#), "boom");
+        let plain = "BR-CO-15: the total with VAT should be 867.16";
+        assert_eq!(readable_cause(plain), plain);
+        assert_eq!(readable_cause(r#"{"other": 1}"#), r#"{"other": 1}"#);
     }
 }

@@ -972,17 +972,7 @@ fn prepare_redrive(dir: &Path, machine: &Machine, token: Option<String>) -> Resu
     let input: Option<Value> = serde_json::from_str(&record.input).ok();
     let point = ResumePoint::for_redrive(&events).or_else(|| {
         // It failed before entering any state (its input was refused): it begins again at StartAt.
-        let input = input?;
-        Some(ResumePoint {
-            state: machine.start_at()?,
-            input: input.clone(),
-            variables: Default::default(),
-            execution_input: input,
-            start_time: Some(record.start_date),
-            last_event_id: last,
-            entered_time: None,
-            deadline_from: None,
-        })
+        Some(ResumePoint::at_start(machine.start_at()?, input?, Some(record.start_date), last))
     });
     let Some(mut point) = point else {
         return Err(ExecutionError::ExecutionNotRedrivable("Its history records no state to run again.".into()));
@@ -1488,17 +1478,8 @@ async fn recover_one(
             .or_else(|| {
                 // Started but no state entered yet: begin at StartAt with the execution's input.
                 let started = events.iter().find(|e| e.event_type == "ExecutionStarted")?;
-                let input = input?;
-                Some(ResumePoint {
-                    state: machine.start_at()?,
-                    input: input.clone(),
-                    variables: Default::default(),
-                    execution_input: input,
-                    start_time: Some(started.timestamp),
-                    last_event_id: events.iter().map(|e| e.id).max().unwrap_or(0),
-                    entered_time: None,
-                    deadline_from: None,
-                })
+                let last = events.iter().map(|e| e.id).max().unwrap_or(0);
+                Some(ResumePoint::at_start(machine.start_at()?, input?, Some(started.timestamp), last))
             })
             .map(Begin::Resume)
     };

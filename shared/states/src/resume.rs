@@ -51,6 +51,26 @@ struct Reading {
 }
 
 impl ResumePoint {
+    /// The beginning: `start_at` with the execution's input, no variables — for an execution whose history
+    /// records no state entered (resumed before its first state, or redriven after its input was refused).
+    pub fn at_start(
+        start_at: String,
+        input: Value,
+        start_time: Option<OffsetDateTime>,
+        last_event_id: u64,
+    ) -> ResumePoint {
+        ResumePoint {
+            state: start_at,
+            input: input.clone(),
+            variables: Vars::new(),
+            execution_input: input,
+            start_time,
+            last_event_id,
+            entered_time: None,
+            deadline_from: None,
+        }
+    }
+
     /// Reads a history (as recorded by the sink). `None` when the execution
     /// already finished or never entered a state.
     ///

@@ -65,10 +65,22 @@
     if (s.error || s.cause) {
       error.appendChild(el('span', { 'class': 'error-name' }, s.error || ''));
       error.appendChild(document.createTextNode(' '));
-      error.appendChild(el('span', { 'class': 'cause', title: s.cause || '' }, shorten(s.cause || '', 120)));
+      var cause = readableCause(s.cause || '');
+      error.appendChild(el('span', { 'class': 'cause', title: cause }, shorten(cause, 120)));
     }
     tr.appendChild(error);
     return tr;
+  }
+
+  // As html::readable_cause: a Lambda error's JSON cause reads "errorType: errorMessage".
+  function readableCause(cause) {
+    try {
+      var e = JSON.parse(cause);
+      if (e && typeof e.errorMessage === 'string') {
+        return e.errorType ? e.errorType + ': ' + e.errorMessage : e.errorMessage;
+      }
+    } catch (_) { /* not JSON: as it is */ }
+    return cause;
   }
 
   function matches(table, s) {
@@ -170,7 +182,7 @@
   // graph::Outcome::label, by its serialized name.
   var OUTCOMES = {
     'not-reached': 'not reached', 'succeeded': 'succeeded', 'retried': 'succeeded after retries',
-    'caught': 'caught error', 'running': 'running', 'failed': 'failed'
+    'caught': 'failed, error caught', 'running': 'running', 'failed': 'failed'
   };
 
   function epoch(v) { return typeof v === 'number' ? fmtTime(new Date(v * 1000)) : text(v); }

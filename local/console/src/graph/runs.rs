@@ -43,13 +43,13 @@ impl Outcome {
         }
     }
 
-    /// Words for people ("caught error").
+    /// Words for people ("failed, error caught").
     pub fn label(self) -> &'static str {
         match self {
             Self::NotReached => "not reached",
             Self::Succeeded => "succeeded",
             Self::Retried => "succeeded after retries",
-            Self::Caught => "caught error",
+            Self::Caught => "failed, error caught",
             Self::Running => "running",
             Self::Failed => "failed",
         }

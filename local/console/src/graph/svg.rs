@@ -30,7 +30,9 @@ fn colours(o: Outcome) -> (&'static str, &'static str) {
     match o {
         Outcome::Succeeded => ("#e6f4ea", "#2e7d32"),
         Outcome::Failed => ("#fde7e3", "#d13212"),
-        Outcome::Caught => ("#fff0e0", "#e07b00"),
+        // It failed here (red, as AWS's console draws a failed state), and a Catch took the execution on (the
+        // orange fill): an operator looking for where an execution went wrong finds it by the red.
+        Outcome::Caught => ("#fff0e0", "#d13212"),
         Outcome::Retried => ("#fff8d6", "#b7950b"),
         Outcome::Running => ("#e3effd", "#1f6fd1"),
         Outcome::NotReached => ("#f4f5f7", "#a0a7b1"),

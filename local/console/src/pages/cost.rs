@@ -35,6 +35,8 @@ fn volume(params: &Params, key: &str, what: &str, default: u64) -> Result<u64, P
 }
 
 pub fn usd(x: f64) -> String {
+    // `+ 0.0` turns -0.0 (what summing no floats gives) into 0: never "$-0.00".
+    let x = x + 0.0;
     if x != 0.0 && x.abs() < 0.01 { format!("${x:.4}") } else { format!("${x:.2}") }
 }
 
@@ -45,7 +47,11 @@ pub fn unit_price(x: f64) -> String {
         let s = format!("{v:.6}");
         let s = s.trim_end_matches('0');
         let s = s.strip_suffix('.').unwrap_or(s);
-        if s.contains('.') && s.split('.').nth(1).is_some_and(|d| d.len() == 1) { format!("{s}0") } else { s.to_owned() }
+        if s.contains('.') && s.split('.').nth(1).is_some_and(|d| d.len() == 1) {
+            format!("{s}0")
+        } else {
+            s.to_owned()
+        }
     };
     if x == 0.0 || !x.is_finite() {
         "$0".to_owned()
@@ -59,6 +65,7 @@ pub fn unit_price(x: f64) -> String {
 }
 
 fn number(x: f64) -> String {
+    let x = x + 0.0;
     if x.fract() == 0.0 && x.abs() < 1e15 {
         thousands(x as u64)
     } else if x.abs() >= 100.0 && x.abs() < 1e15 {
@@ -220,5 +227,7 @@ mod tests {
         assert_eq!(unit_price(0.5), "$0.50");
         assert_eq!(unit_price(0.3), "$0.30");
         assert_eq!(unit_price(0.0), "$0");
+        assert_eq!(usd(-0.0), "$0.00");
+        assert_eq!(usd(std::iter::empty::<f64>().sum()), "$0.00");
     }
 }

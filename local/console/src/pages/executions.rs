@@ -211,12 +211,12 @@ pub fn row(body: &mut String, e: &ExecutionSummary) {
         (None, None) => String::new(),
         (error, cause) => {
             let error = error.as_deref().unwrap_or("");
-            let cause = cause.as_deref().unwrap_or("");
+            let cause = crate::html::readable_cause(cause.as_deref().unwrap_or(""));
             format!(
                 "<span class=\"error-name\">{}</span> <span class=\"cause\" title=\"{}\">{}</span>",
                 esc(error),
-                esc(cause),
-                esc(&shorten(cause, 120))
+                esc(&cause),
+                esc(&shorten(&cause, 120))
             )
         }
     };
