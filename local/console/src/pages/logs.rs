@@ -54,7 +54,11 @@ pub async fn page(State(app): State<App>, Path(request_id): Path<String>) -> Res
              <td><details><summary>json</summary><pre class=\"json\">{json}</pre></details></td></tr>",
             time = esc(&display(line, &[&["timestamp"], &["time"]])),
             level = esc(&level),
-            function = esc(&display(line, &[&["function_name"], &["function"], &["service"], &["target"]])),
+            // The invocation span's `function` (the local stack's lines carry it there) before the line's own target.
+            function = esc(&display(
+                line,
+                &[&["function_name"], &["function"], &["span", "function"], &["service"], &["target"]],
+            )),
             message = esc(&display(line, &[&["message"], &["fields", "message"], &["msg"]])),
             json = esc(&pretty_json(line)),
         );
