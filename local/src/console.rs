@@ -1087,6 +1087,24 @@ impl Console {
     }
 }
 
+/// The console over any source, as `local console --aws` serves it on its own port: the same pages, for requests
+/// addressed to an IP address, localhost or `*.localhost` only. It acts with the operator's AWS credentials, so a
+/// page whose domain DNS rebinding points at its port must not reach it (its POSTs' Origin would match its Host,
+/// so the pages' cross-site check alone would not stop it). The stack's own mount checks the same in
+/// [`Console::serve`].
+pub fn guarded_router(source: Arc<dyn ConsoleSource>) -> axum::Router {
+    local_console::router(source).layer(axum::middleware::from_fn(refuse_foreign_host))
+}
+
+async fn refuse_foreign_host(req: Request, next: axum::middleware::Next) -> Response {
+    if endpoint::request_host(req.uri(), req.headers()).is_some_and(endpoint::is_rebinding_safe_host) {
+        next.run(req).await
+    } else {
+        (http::StatusCode::FORBIDDEN, "the console answers requests addressed to localhost or an IP address only\n")
+            .into_response()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

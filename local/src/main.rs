@@ -452,7 +452,7 @@ async fn console_command(cli: &Cli, args: ConsoleArgs) -> Result<ExitCode, Box<d
     let label = local_console::source::ConsoleSource::label(&source);
     let listener = tokio::net::TcpListener::bind(addr).await?;
     eprintln!("console: http://{}/_console/ ({label}: {summary})", listener.local_addr()?);
-    let app = local_console::router(std::sync::Arc::new(source));
+    let app = local::console::guarded_router(std::sync::Arc::new(source));
     axum::serve(listener, app)
         .with_graceful_shutdown(async {
             let _ = tokio::signal::ctrl_c().await;

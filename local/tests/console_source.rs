@@ -290,6 +290,29 @@ async fn the_console_is_served_to_loopback_clients_addressing_the_stack_by_ip_or
     assert_eq!(api.status(), 401, "the task API still answers (and wants a token)");
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_console_on_a_port_of_its_own_refuses_a_host_dns_rebinding_could_point_there() {
+    let app = spawn(|_| {}).await;
+    let router = local::console::guarded_router(LocalSource::new(app.stack.clone()));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, router).await });
+    let client = reqwest::Client::new();
+    assert_eq!(client.get(format!("{base}/_console/")).send().await.unwrap().status(), 200);
+    let rebound = client.get(format!("{base}/_console/")).header("host", "evil.example").send().await.unwrap();
+    assert_eq!(rebound.status(), 403);
+    let post = client
+        .post(format!("{base}/_console/dead-letters/redrive"))
+        .header("host", "evil.example")
+        .header("origin", "http://evil.example")
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("queue_arn=x&message_id=y")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(post.status(), 403, "a rebound page's same-origin POST is refused too");
+}
+
 /// record-task-activity that keeps the events it gets.
 #[derive(Default)]
 struct Keeps(std::sync::Mutex<Vec<Value>>);
