@@ -101,6 +101,15 @@ impl ConsoleSource for AwsSource {
         false
     }
 
+    fn list_limits(&self) -> Option<String> {
+        Some(format!(
+            "From AWS: a name search, or a list across state machines, covers the newest {} executions of each \
+             state machine (ListExecutions cannot filter by name), and rows show no error or cause (ListExecutions \
+             has none): open an execution for them.",
+            executions::SCAN_LIMIT
+        ))
+    }
+
     fn state_machines(&self) -> SourceFuture<'_, Vec<MachineSummary>> {
         // Counts by status would need every execution listed: AWS cannot count cheaply, so none.
         let machines = self

@@ -366,6 +366,7 @@ async fn the_console_serves_its_pages_for_a_deployed_stack() {
     let html = home.text().await.expect("html");
     assert!(html.contains(&format!("AWS stack {}", stack.name)), "the label is in the header");
     assert!(html.contains("served"), "the execution is listed");
+    assert!(html.contains("id=\"list-limits\"") && html.contains("newest 1000"), "the page says what AWS cannot list");
     let res = get(&format!("/_console/executions/{}", execution)).await.expect("execution page");
     assert_eq!(res.status(), 200);
     let res = get("/_console/dead-letters").await.expect("dead letters page");

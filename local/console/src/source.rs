@@ -281,6 +281,12 @@ pub trait ConsoleSource: Send + Sync + 'static {
     /// Whether the stack has an SES outbox and pipelines to show (the local stack does; AWS does not).
     fn is_local(&self) -> bool;
 
+    /// What the executions list cannot show from this source, said under it (AWS: the name search's reach, rows
+    /// without causes). `None` when it shows everything.
+    fn list_limits(&self) -> Option<String> {
+        None
+    }
+
     fn state_machines(&self) -> SourceFuture<'_, Vec<MachineSummary>>;
 
     fn executions(&self, query: ExecutionQuery) -> SourceFuture<'_, ExecutionPage>;

@@ -91,6 +91,9 @@ pub async fn page(State(app): State<App>, RawQuery(raw): RawQuery) -> Result<Res
         row(&mut body, e);
     }
     body.push_str("</tbody></table>");
+    if let Some(limits) = app.source.list_limits() {
+        let _ = write!(body, "<p id=\"list-limits\" class=\"note\">{}</p>", esc(&limits));
+    }
     if page.items.is_empty() {
         body.push_str("<p id=\"no-executions\" class=\"empty\">No executions match.</p>");
     }
