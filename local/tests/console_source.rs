@@ -11,82 +11,47 @@ use local::{
     local_core::BoxFuture,
     local_lambda::{FunctionError, Handler},
 };
+mod common;
+
+use common::{InProcess, corpus, repo};
 use local_console::source::{ConsoleSource, ExecutionQuery, SourceError, Stage, Status};
 use serde_json::{Value, json};
 use std::{
-    path::PathBuf,
     sync::{
         Arc,
         atomic::{AtomicU32, Ordering},
     },
     time::Duration,
 };
-use tokio::sync::oneshot;
 
 const SETTLE: Duration = Duration::from_secs(60);
 
-fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
+/// The stack in-process, and the console's source on it.
+struct App {
+    running: InProcess,
+    source: Arc<LocalSource>,
 }
 
-/// The stack of the repository's template, served on a free loopback port until dropped.
-struct App {
-    base: String,
-    stack: Arc<Stack>,
-    source: Arc<LocalSource>,
-    _shutdown: oneshot::Sender<()>,
-    _data: tempfile::TempDir,
+impl std::ops::Deref for App {
+    type Target = InProcess;
+    fn deref(&self) -> &InProcess {
+        &self.running
+    }
 }
 
 async fn spawn(configure: impl FnOnce(&mut StackConfig)) -> App {
-    let data = tempfile::tempdir().unwrap();
-    let mut config = StackConfig::new(repo().join("template.yaml"), data.path());
-    config.async_retry_delay = Duration::from_millis(10);
-    configure(&mut config);
-    let stack = Stack::load(config).expect("the stack loads");
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    stack.set_listening(listener.local_addr().unwrap());
-    let (tx, rx) = oneshot::channel();
-    tokio::spawn(local::server::run(listener, stack.clone(), async {
-        let _ = rx.await;
-    }));
-    let source = LocalSource::new(stack.clone());
-    App { base, stack, source, _shutdown: tx, _data: data }
+    let running = InProcess::spawn(configure).await;
+    let source = LocalSource::new(running.stack.clone());
+    App { running, source }
 }
 
 impl App {
-    fn s3(&self) -> aws_sdk_s3::Client {
-        let config = aws_sdk_s3::Config::builder()
-            .behavior_version(aws_sdk_s3::config::BehaviorVersion::latest())
-            .region(aws_sdk_s3::config::Region::new("us-east-1"))
-            .endpoint_url(&self.base)
-            .credentials_provider(aws_sdk_s3::config::Credentials::new("test", "test", None, None, "local"))
-            .force_path_style(true)
-            .build();
-        aws_sdk_s3::Client::from_conf(config)
-    }
-
-    fn bucket(&self) -> String {
-        self.stack.template().physical_name("UploadsBucket").unwrap()
-    }
-
-    async fn put(&self, key: &str, body: Vec<u8>) {
-        self.s3().put_object().bucket(self.bucket()).key(key).body(body.into()).send().await.expect("PutObject");
-    }
-
     /// `user`'s profile made (GET /me), so mail has an address to go to; returns the user's id.
     async fn user(&self, user: &str) -> String {
-        let token =
-            self.stack.idp().unwrap().issue(user, Some(&format!("{user}@example.com")), time::Duration::hours(1));
-        let r = reqwest::Client::new().get(format!("{}/me", self.base)).bearer_auth(token).send().await.unwrap();
-        assert_eq!(r.status(), 200);
+        let r = reqwest::Client::new().get(format!("{}/me", self.base)).bearer_auth(self.token(user)).send().await;
+        assert_eq!(r.unwrap().status(), 200);
         local::auth::sub_for(user)
     }
-}
-
-fn corpus(name: &str) -> Vec<u8> {
-    std::fs::read(repo().join("shared/invoice-pdf/tests/corpus").join(name)).unwrap()
 }
 
 fn query() -> ExecutionQuery {

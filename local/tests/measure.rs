@@ -2,45 +2,29 @@
 //! go through the real functions, each invocation writes its EMF line, and `local::measure` reads them back into
 //! GB-seconds, cold starts, business counts and state transitions, which the estimate turns into dollars.
 
-use local::{Stack, StackConfig};
+mod common;
+
+use common::{InProcess, corpus};
 use local_console::cost::{self, Prices, Volume};
 use serde_json::{Value, json};
-use std::{path::PathBuf, sync::Arc, time::Duration};
-use tokio::sync::oneshot;
+use std::time::Duration;
 
 const SETTLE: Duration = Duration::from_secs(60);
 
-fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
-}
+struct App(InProcess);
 
-struct App {
-    base: String,
-    stack: Arc<Stack>,
-    _shutdown: oneshot::Sender<()>,
-    _data: tempfile::TempDir,
+impl std::ops::Deref for App {
+    type Target = InProcess;
+    fn deref(&self) -> &InProcess {
+        &self.0
+    }
 }
 
 async fn spawn() -> App {
-    let data = tempfile::tempdir().unwrap();
-    let mut config = StackConfig::new(repo().join("template.yaml"), data.path());
-    config.async_retry_delay = Duration::from_millis(10);
-    let stack = Stack::load(config).expect("the stack loads");
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    stack.set_listening(listener.local_addr().unwrap());
-    let (tx, rx) = oneshot::channel();
-    tokio::spawn(local::server::run(listener, stack.clone(), async {
-        let _ = rx.await;
-    }));
-    App { base, stack, _shutdown: tx, _data: data }
+    App(InProcess::spawn(|_| {}).await)
 }
 
 impl App {
-    fn token(&self, user: &str) -> String {
-        self.stack.idp().unwrap().issue(user, Some(&format!("{user}@example.com")), time::Duration::hours(1))
-    }
-
     async fn call(&self, method: reqwest::Method, path: &str, user: &str, body: Option<Value>) -> Value {
         let mut request =
             reqwest::Client::new().request(method, format!("{}{path}", self.base)).bearer_auth(self.token(user));
@@ -53,23 +37,7 @@ impl App {
     }
 
     async fn put_invoice(&self, owner: &str, name: &str, corpus_file: &str) {
-        let bytes = std::fs::read(repo().join("shared/invoice-pdf/tests/corpus").join(corpus_file)).unwrap();
-        let bucket = self.stack.template().physical_name("UploadsBucket").unwrap();
-        let config = aws_sdk_s3::Config::builder()
-            .behavior_version(aws_sdk_s3::config::BehaviorVersion::latest())
-            .region(aws_sdk_s3::config::Region::new("us-east-1"))
-            .endpoint_url(&self.base)
-            .credentials_provider(aws_sdk_s3::config::Credentials::new("test", "test", None, None, "local"))
-            .force_path_style(true)
-            .build();
-        aws_sdk_s3::Client::from_conf(config)
-            .put_object()
-            .bucket(bucket)
-            .key(format!("invoices/{owner}/{name}"))
-            .body(bytes.into())
-            .send()
-            .await
-            .expect("PutObject");
+        self.put(&format!("invoices/{owner}/{name}"), corpus(corpus_file)).await;
     }
 
     /// A photo uploaded as a client does: an upload URL from `POST /me/photo`, then the bytes to it.
